@@ -1,0 +1,70 @@
+"""Test-session setup shared by the unit tests and the notebooks run through nbval.
+
+Before anything imports Keras, this puts every output of the session in a
+temporary folder and makes the run offline:
+
+- ``COURSE_SMOKE=1``: the notebooks run in the tiny smoke profile.
+- ``KERAS_HOME``: a temporary copy of ``../shared/weights/keras`` (real ImageNet
+  weights), when that folder exists; ``COURSE_BACKBONE`` then picks a backbone
+  whose weights it holds.
+- ``TFHUB_CACHE_DIR``: a temporary folder where the notebooks' TF Hub handles are
+  pre-built (``helpers.hub_cache``) before the first notebook runs.
+
+Without ``../shared`` (a learner's laptop) the notebooks download what they need;
+they are skipped unless ``COURSE_ALLOW_DOWNLOADS=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+SHARED = ROOT.parent / "shared"
+SHARED_KERAS = SHARED / "weights" / "keras"
+OFFLINE_BACKBONE = "mobilenet_v2_035"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="course-tests-"))
+    os.environ.update(
+        COURSE_SMOKE="1",
+        COURSE_RUN_DIR=str(tmp / "runs"),
+        COURSE_IMAGES_DIR=str(tmp / "images"),
+        COURSE_DATA_ROOT=str(tmp / "data"),
+        TFHUB_CACHE_DIR=str(tmp / "tfhub"),
+        MPLBACKEND="Agg",
+        TF_CPP_MIN_LOG_LEVEL="2",
+    )
+    for name in ("COURSE_DATA_DIR", "COURSE_BACKBONE"):
+        os.environ.pop(name, None)
+    if (SHARED_KERAS / "models").is_dir():
+        shutil.copytree(SHARED_KERAS, tmp / "keras")  # the shared folder is read-only
+        for path in (tmp / "keras").rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        os.environ["KERAS_HOME"] = str(tmp / "keras")
+        os.environ["COURSE_BACKBONE"] = OFFLINE_BACKBONE
+    config.course_tmp = tmp  # type: ignore[attr-defined]
+
+
+def _is_notebook(item: pytest.Item) -> bool:
+    return str(item.fspath).endswith(".ipynb")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    notebooks = [item for item in items if _is_notebook(item)]
+    if not notebooks:
+        return
+    if "KERAS_HOME" not in os.environ and os.environ.get("COURSE_ALLOW_DOWNLOADS") != "1":
+        skip = pytest.mark.skip(reason="notebooks need ../shared/weights (offline) or COURSE_ALLOW_DOWNLOADS=1")
+        for item in notebooks:
+            item.add_marker(skip)
+        return
+    if "KERAS_HOME" in os.environ:
+        from helpers import hub_cache
+
+        hub_cache.seed(OFFLINE_BACKBONE)

@@ -1,0 +1,165 @@
+"""One place that reads the run profile from the environment.
+
+Every notebook starts with :func:`setup`, which reads the profile, seeds every
+random number generator and prints one line saying which profile is on.
+
+Profiles (chosen by environment variables, never by editing a notebook):
+
+========================  ==========================================================
+``COURSE_SMOKE=1``        tiny generated images, 64 px, 1 epoch, 2 steps per epoch
+                          (for CI and a quick check that everything runs)
+``COURSE_DATA_DIR=path``  read a local ``train/<class>/``, ``test/<class>/`` folder
+                          instead of downloading the course data
+``COURSE_BACKBONE=name``  use this ``keras.applications`` backbone (and its TF Hub
+                          twin) instead of each notebook's default
+(none of them)            the learner profile: download the data, full sizes
+========================  ==========================================================
+
+Where things go (each can be moved with an environment variable):
+``COURSE_RUN_DIR`` (default ``runs/``) holds checkpoints, TensorBoard logs and
+``results.csv``; ``COURSE_IMAGES_DIR`` (default ``images/``) holds saved
+figures; ``COURSE_DATA_ROOT`` (default ``data/``) holds downloads and subsets.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_SMOKE = "COURSE_SMOKE"
+ENV_DATA_DIR = "COURSE_DATA_DIR"
+ENV_BACKBONE = "COURSE_BACKBONE"
+ENV_RUN_DIR = "COURSE_RUN_DIR"
+ENV_IMAGES_DIR = "COURSE_IMAGES_DIR"
+ENV_DATA_ROOT = "COURSE_DATA_ROOT"
+
+DEFAULT_SEED = 42
+#: Training images per class in the full Food-101 training split; the course's
+#: 1% / 10% / 100% subsets are fractions of this number.
+FOOD101_TRAIN_PER_CLASS = 750
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The sizes and places a notebook works with.
+
+    Example:
+        >>> p = load_profile({"COURSE_SMOKE": "1"})
+        >>> p.name, p.image_size, p.epochs
+        ('smoke', (64, 64), 1)
+    """
+
+    name: str
+    smoke: bool
+    data_dir: Path | None
+    backbone: str | None
+    image_size: tuple[int, int]
+    batch_size: int
+    epochs: int
+    fine_tune_epochs: int
+    steps_per_epoch: int | None
+    seed: int
+    root: Path
+    runs_dir: Path
+    images_dir: Path
+    data_root: Path
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """``image_size`` plus the three colour channels."""
+        return (*self.image_size, 3)
+
+    def describe(self) -> str:
+        """One line that tells a learner which profile is active."""
+        data = str(self.data_dir) if self.data_dir else ("generated tiny images" if self.smoke else "download")
+        return (
+            f"profile={self.name} | data={data} | backbone={self.backbone or 'notebook default'} | "
+            f"image_size={self.image_size[0]}x{self.image_size[1]} | batch_size={self.batch_size} | "
+            f"epochs={self.epochs}+{self.fine_tune_epochs} | "
+            f"steps_per_epoch={self.steps_per_epoch or 'all'} | seed={self.seed}"
+        )
+
+
+def find_root(start: Path | None = None) -> Path:
+    """Return the course's top folder: the nearest parent holding ``pyproject.toml``.
+
+    Falls back to ``start`` (default: the working directory) when none is found.
+
+    Example:
+        >>> (find_root() / "pyproject.toml").exists()
+        True
+    """
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "pyproject.toml").exists() and (folder / "helpers").is_dir():
+            return folder
+    return start
+
+
+def load_profile(environ: Mapping[str, str] | None = None, seed: int = DEFAULT_SEED) -> Profile:
+    """Read the profile from ``environ`` (default: ``os.environ``) without side effects.
+
+    Example:
+        >>> load_profile({}).name
+        'learner'
+        >>> load_profile({"COURSE_DATA_DIR": "/data/food10"}).data_dir
+        PosixPath('/data/food10')
+    """
+    env = os.environ if environ is None else environ
+    smoke = env.get(ENV_SMOKE, "").strip().lower() in _TRUE
+    data_dir = Path(env[ENV_DATA_DIR]).expanduser().resolve() if env.get(ENV_DATA_DIR) else None
+    backbone = env.get(ENV_BACKBONE) or None
+    if backbone is not None:
+        from helpers.models import BACKBONES  # local import: config stays free of TensorFlow
+
+        if backbone not in BACKBONES:
+            raise ValueError(f"{ENV_BACKBONE}={backbone!r} is not a known backbone; choose one of {sorted(BACKBONES)}.")
+    name = "smoke" if smoke else ("local" if data_dir or backbone else "learner")
+    root = find_root()
+    return Profile(
+        name=name,
+        smoke=smoke,
+        data_dir=data_dir,
+        backbone=backbone,
+        image_size=(64, 64) if smoke else (224, 224),
+        batch_size=8 if smoke else 32,
+        epochs=1 if smoke else 5,
+        fine_tune_epochs=1 if smoke else 5,
+        steps_per_epoch=2 if smoke else None,
+        seed=seed,
+        root=root,
+        runs_dir=Path(env.get(ENV_RUN_DIR) or root / "runs").resolve(),
+        images_dir=Path(env.get(ENV_IMAGES_DIR) or root / "images").resolve(),
+        data_root=Path(env.get(ENV_DATA_ROOT) or root / "data").resolve(),
+    )
+
+
+def set_seeds(seed: int = DEFAULT_SEED) -> None:
+    """Seed Python, NumPy and TensorFlow in one call (``keras.utils.set_random_seed``).
+
+    Example:
+        >>> set_seeds(0)
+    """
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> Profile:
+    """Read the profile, seed everything, create the output folders and print the profile.
+
+    Example:
+        >>> profile = setup()  # doctest: +SKIP
+        profile=learner | data=download | backbone=notebook default | ...
+    """
+    profile = load_profile(seed=seed)
+    set_seeds(seed)
+    for folder in (profile.runs_dir, profile.images_dir, profile.data_root):
+        folder.mkdir(parents=True, exist_ok=True)
+    if verbose:
+        print(profile.describe())
+    return profile

@@ -1,0 +1,274 @@
+"""Backbones, feature extractors, fine-tuning and a Keras 3 TF Hub layer.
+
+The course builds every transfer-learning model the same way, with the
+Functional API::
+
+    Input (pixels 0-255) -> [augmentation] -> rescaling the backbone expects
+        -> base(x, training=False) -> GlobalAveragePooling2D -> [Dropout] -> Dense(softmax)
+
+Layers get fixed names (``augmentation``, ``rescaling``, ``base``, ``pooling``,
+``dropout``, ``classifier``) so a checkpoint saved by one notebook loads into the
+same model rebuilt in another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+
+HUB = "https://tfhub.dev/"
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """A pretrained ``keras.applications`` model and its TF Hub feature-vector twin.
+
+    ``scale``/``offset`` is the rescaling ``preprocess_input`` applies to pixels in
+    [0, 255]; ``None`` means the model rescales inside itself (EfficientNet).
+    """
+
+    application: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    scale: float | None = None
+    offset: float = 0.0
+    hub_handle: str = ""
+
+
+#: Backbones known to the course, by the names ``COURSE_BACKBONE`` accepts.
+BACKBONES: dict[str, Backbone] = {
+    "efficientnet_b0": Backbone("EfficientNetB0", hub_handle=HUB + "tensorflow/efficientnet/b0/feature-vector/1"),
+    "resnet50_v2": Backbone(
+        "ResNet50V2", scale=1 / 127.5, offset=-1.0, hub_handle=HUB + "google/imagenet/resnet_v2_50/feature_vector/5"
+    ),
+    "mobilenet_v2_035": Backbone(
+        "MobileNetV2", {"alpha": 0.35}, 1 / 127.5, -1.0, HUB + "google/imagenet/mobilenet_v2_035_224/feature_vector/5"
+    ),
+    "mobilenet_v2_100": Backbone(
+        "MobileNetV2", {"alpha": 1.0}, 1 / 127.5, -1.0, HUB + "google/imagenet/mobilenet_v2_100_224/feature_vector/5"
+    ),
+    "mobilenet_v1_025": Backbone(
+        "MobileNet", {"alpha": 0.25}, 1 / 127.5, -1.0, HUB + "google/imagenet/mobilenet_v1_025_224/feature_vector/5"
+    ),
+}
+
+
+def resolve_backbone(default: str) -> str:
+    """The backbone a notebook should use: ``COURSE_BACKBONE`` if set, else the notebook's ``default``.
+
+    Example:
+        >>> resolve_backbone("efficientnet_b0")  # with COURSE_BACKBONE unset
+        'efficientnet_b0'
+    """
+    from helpers.config import load_profile
+
+    name = load_profile().backbone or default
+    if name not in BACKBONES:
+        raise ValueError(f"Unknown backbone {name!r}; choose one of {sorted(BACKBONES)}.")
+    return name
+
+
+def hub_handle(default: str) -> str:
+    """The TF Hub feature-vector handle to use: ``COURSE_BACKBONE``'s twin if set, else ``default``.
+
+    ``default`` may be a backbone name or a handle.
+
+    Example:
+        >>> hub_handle("resnet50_v2")  # with COURSE_BACKBONE unset
+        'https://tfhub.dev/google/imagenet/resnet_v2_50/feature_vector/5'
+    """
+    from helpers.config import load_profile
+
+    chosen = load_profile().backbone
+    if chosen:
+        return BACKBONES[chosen].hub_handle
+    return BACKBONES[default].hub_handle if default in BACKBONES else default
+
+
+def load_backbone(name: str, input_shape: tuple[int, int, int], weights: str | None = "imagenet") -> keras.Model:
+    """A ``keras.applications`` model without its classification head, named ``base``.
+
+    Example:
+        >>> base = load_backbone("mobilenet_v2_035", (224, 224, 3))  # doctest: +SKIP
+        >>> base.output_shape
+        (None, 7, 7, 1280)
+    """
+    spec = BACKBONES[name]
+    constructor = getattr(keras.applications, spec.application)
+    try:
+        base = constructor(include_top=False, weights=weights, input_shape=input_shape, **spec.kwargs)
+    except Exception as err:
+        if weights is None or "URL fetch failure" not in str(err) and "Errno" not in str(err):
+            raise
+        raise ConnectionError(
+            f"Could not download the ImageNet weights of {spec.application} ({err}). Without internet, put the "
+            "weight file in the Keras cache (KERAS_HOME/models) or choose a backbone whose weights are cached "
+            "there with COURSE_BACKBONE."
+        ) from err
+    base.name = "base"
+    return base
+
+
+def rescaling_layer(name: str) -> keras.layers.Layer:
+    """The layer that maps pixels in [0, 255] to the range backbone ``name`` was trained on.
+
+    Example:
+        >>> rescaling_layer("mobilenet_v2_035").scale
+        0.00784313725490196
+    """
+    spec = BACKBONES[name]
+    if spec.scale is None:
+        return keras.layers.Identity(name="rescaling")
+    return keras.layers.Rescaling(spec.scale, offset=spec.offset, name="rescaling")
+
+
+def build_feature_extractor(
+    backbone: str,
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    augmentation: keras.layers.Layer | None = None,
+    dropout: float = 0.0,
+    weights: str | None = "imagenet",
+    name: str = "feature_extractor",
+) -> keras.Model:
+    """A frozen pretrained base with a new softmax head, built with the Functional API.
+
+    The base is called with ``training=False`` so its BatchNormalization layers stay in
+    inference mode even after some layers are unfrozen for fine-tuning.
+
+    Example:
+        >>> model = build_feature_extractor("mobilenet_v2_035", (224, 224, 3), 10)  # doctest: +SKIP
+        >>> model.get_layer("base").trainable
+        False
+    """
+    base = load_backbone(backbone, input_shape, weights)
+    base.trainable = False
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    if augmentation is not None:
+        augmentation.name = "augmentation"
+        x = augmentation(x)
+    x = rescaling_layer(backbone)(x)
+    x = base(x, training=False)
+    x = keras.layers.GlobalAveragePooling2D(name="pooling")(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def unfreeze_last(base: keras.Model, n: int) -> list[str]:
+    """Make the last ``n`` layers of ``base`` trainable, keeping every BatchNormalization layer frozen.
+
+    All other layers are frozen. Recompile the model afterwards: ``trainable`` changes
+    take effect only at ``compile``.
+
+    Returns:
+        the names of the layers that are now trainable, in order.
+
+    Example:
+        >>> names = unfreeze_last(model.get_layer("base"), 10)  # doctest: +SKIP
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    base.trainable = True
+    cut = len(base.layers) - n
+    for index, layer in enumerate(base.layers):
+        layer.trainable = index >= cut and not isinstance(layer, keras.layers.BatchNormalization)
+    return trainable_layer_names(base)
+
+
+def trainable_layer_names(model: keras.Model) -> list[str]:
+    """Names of the layers of ``model`` that are trainable and hold weights.
+
+    Example:
+        >>> trainable_layer_names(model)  # doctest: +SKIP
+        ['classifier']
+    """
+    return [layer.name for layer in model.layers if layer.trainable and layer.weights]
+
+
+def expected_trainable(base: keras.Model, n: int) -> list[str]:
+    """Which layers ``unfreeze_last(base, n)`` should make trainable: the last ``n`` with weights, minus BatchNorm.
+
+    Example:
+        >>> expected_trainable(base, 10)  # doctest: +SKIP
+    """
+    tail = base.layers[len(base.layers) - n :] if n else []
+    return [
+        layer.name for layer in tail if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)
+    ]
+
+
+def count_params(model: keras.Model) -> dict[str, int]:
+    """Trainable and non-trainable parameter counts of ``model``.
+
+    Example:
+        >>> count_params(model)  # doctest: +SKIP
+        {'trainable': 12810, 'non_trainable': 410208}
+    """
+    return {
+        "trainable": int(sum(keras.ops.size(w) for w in model.trainable_weights)),
+        "non_trainable": int(sum(keras.ops.size(w) for w in model.non_trainable_weights)),
+    }
+
+
+@keras.saving.register_keras_serializable(package="helpers")
+class HubFeatureExtractor(keras.layers.Layer):
+    """A frozen TF Hub image feature-vector model as a real Keras 3 layer.
+
+    ``hub.KerasLayer`` is a ``tf_keras`` layer, so Keras 3 refuses it ("Only instances
+    of keras.Layer can be added to a Sequential model"). This layer loads the same
+    SavedModel with ``tensorflow_hub.load`` (same handles, same download cache) and
+    calls it, so it works in Sequential and Functional Keras 3 models. It is
+    feature extraction only: the hub model's weights stay frozen.
+
+    Inputs are images with pixels in [0, 1], the range TF Hub image models expect.
+
+    Example:
+        >>> layer = HubFeatureExtractor("https://tfhub.dev/google/imagenet/resnet_v2_50/feature_vector/5")  # doctest: +SKIP
+        >>> model = keras.Sequential([keras.Input((224, 224, 3)), layer, keras.layers.Dense(10)])  # doctest: +SKIP
+    """
+
+    def __init__(self, handle: str, output_key: str | None = None, **kwargs: Any) -> None:
+        if kwargs.pop("trainable", False):
+            raise ValueError("HubFeatureExtractor is frozen; fine-tune a keras.applications backbone instead.")
+        super().__init__(trainable=False, **kwargs)
+        import tensorflow_hub as hub
+
+        self.handle = handle
+        self.output_key = output_key
+        self._module = hub.load(handle)
+        self._module_params = int(sum(v.shape.num_elements() for v in self._module.variables))
+
+    @property
+    def module_params(self) -> int:
+        """How many (frozen) numbers the hub model holds; Keras does not count them."""
+        return self._module_params
+
+    def call(self, inputs):
+        outputs = self._module(inputs)
+        if isinstance(outputs, dict):
+            outputs = outputs[self.output_key or "default"]
+        return outputs
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "handle": self.handle, "output_key": self.output_key}
+
+
+def top_losses(y_true: Sequence[int], probabilities, k: int = 9) -> list[int]:
+    """Indices of the ``k`` wrong predictions the model was most confident about, most confident first.
+
+    Example:
+        >>> top_losses([0, 1], [[0.1, 0.9], [0.2, 0.8]], k=1)
+        [0]
+    """
+    import numpy as np
+
+    probabilities = np.asarray(probabilities)
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != np.asarray(y_true))
+    order = np.argsort(-probabilities[wrong, predicted[wrong]], kind="stable")
+    return [int(i) for i in wrong[order][:k]]

@@ -1,0 +1,247 @@
+"""Figures the notebooks draw again and again; each function returns its Figure.
+
+Every figure has a title, labelled axes and a legend where there is more than one
+line. :func:`save_fig` writes a figure into the course's ``images/`` folder under a
+stable name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use(matplotlib.get_backend())  # keep the notebook's inline backend
+import matplotlib.pyplot as plt
+import numpy as np
+
+from helpers import config
+
+HistoryLike = Any  # keras.callbacks.History or its ``.history`` dict
+
+
+def _history_dict(history: HistoryLike) -> dict[str, list[float]]:
+    return dict(history.history if hasattr(history, "history") else history)
+
+
+def _epochs(history: HistoryLike, length: int) -> list[int]:
+    """1-based epoch numbers of a History (taking ``initial_epoch`` into account)."""
+    epoch = getattr(history, "epoch", None)
+    return [e + 1 for e in epoch] if epoch else list(range(1, length + 1))
+
+
+def plot_loss_curves(history: HistoryLike, metric: str = "accuracy", title: str | None = None) -> plt.Figure:
+    """Training and validation loss and ``metric`` per epoch, side by side.
+
+    Args:
+        history: what ``model.fit`` returned (or its ``.history`` dict).
+        metric: the metric to plot next to the loss, e.g. ``"accuracy"`` or ``"binary_accuracy"``.
+
+    Example:
+        >>> fig = plot_loss_curves({"loss": [1.0, 0.5], "accuracy": [0.5, 0.8]})
+        >>> [ax.get_title() for ax in fig.axes]
+        ['Loss', 'Accuracy']
+    """
+    logs = _history_dict(history)
+    if metric not in logs:
+        raise KeyError(f"{metric!r} is not in the history; it has {sorted(logs)}.")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, key in zip(axes, ("loss", metric), strict=True):
+        epochs = _epochs(history, len(logs[key]))
+        ax.plot(epochs, logs[key], marker="o", label=f"training {key}")
+        if f"val_{key}" in logs:
+            ax.plot(epochs, logs[f"val_{key}"], marker="o", label=f"validation {key}")
+        ax.set(title=key.replace("_", " ").capitalize(), xlabel="epoch", ylabel=key)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def compare_histories(
+    original: HistoryLike, new: HistoryLike, initial_epochs: int, metric: str = "accuracy", title: str | None = None
+) -> plt.Figure:
+    """Curves of a feature-extraction run followed by its fine-tuning run, with a line where fine-tuning starts.
+
+    ``new`` must continue where ``original`` stopped: fit it with
+    ``initial_epoch=len(original.epoch)``, so no epoch is counted twice.
+
+    Example:
+        >>> fig = compare_histories({"loss": [1, .8], "accuracy": [.5, .6]}, {"loss": [.6], "accuracy": [.7]}, 2)
+        >>> fig.axes[0].get_xlabel()
+        'epoch'
+    """
+    first, second = _history_dict(original), _history_dict(new)
+    if len(first["loss"]) != initial_epochs:
+        raise ValueError(f"original has {len(first['loss'])} epochs but initial_epochs={initial_epochs}.")
+    new_epochs = getattr(new, "epoch", None)
+    if new_epochs and new_epochs[0] != initial_epochs:
+        raise ValueError(
+            f"The fine-tuning run starts at epoch index {new_epochs[0]}, not {initial_epochs}: "
+            "fit it with initial_epoch=len(history.epoch) so no epoch is repeated."
+        )
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, key in zip(axes, ("loss", metric), strict=True):
+        for prefix, label in (("", "training"), ("val_", "validation")):
+            name = prefix + key
+            if name in first:
+                values = list(first[name]) + list(second.get(name, []))
+                ax.plot(range(1, len(values) + 1), values, marker="o", label=f"{label} {key}")
+        ax.axvline(initial_epochs + 0.5, color="grey", linestyle="--", label="start of fine-tuning")
+        ax.set(title=key.replace("_", " ").capitalize(), xlabel="epoch", ylabel=key)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def _label_text(true: str | None, predicted: str, confidence: float) -> str:
+    head = f"pred: {predicted} ({confidence:.0%})"
+    return head if true is None else f"true: {true}\n{head}"
+
+
+def plot_image_grid(
+    images: Sequence[np.ndarray], titles: Sequence[str], colors: Sequence[str] | None = None,
+    ncols: int = 3, suptitle: str | None = None,
+) -> plt.Figure:
+    """Show images (pixels in [0, 255]) in a grid with one title each.
+
+    Example:
+        >>> fig = plot_image_grid([np.zeros((8, 8, 3))], ["black"])
+        >>> fig.axes[0].get_title()
+        'black'
+    """
+    n = len(images)
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 3.4 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(np.clip(np.asarray(images[i]), 0, 255).astype("uint8"))
+            ax.set_title(titles[i], fontsize=9, color=(colors[i] if colors else "black"))
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_class_examples(folder: str | Path, per_class: int = 3, image_size: tuple[int, int] = (160, 160)) -> plt.Figure:
+    """The first ``per_class`` images (by file name) of every class in an image folder, one row per class.
+
+    Example:
+        >>> fig = plot_class_examples("data/food/train")  # doctest: +SKIP
+    """
+    from helpers.data import class_names, list_images, load_image
+
+    images, titles = [], []
+    for name in class_names(folder):
+        for path in list_images(Path(folder) / name)[:per_class]:
+            images.append(load_image(path, image_size))
+            titles.append(f"{name}\n{path.name}")
+    return plot_image_grid(images, titles, ncols=per_class, suptitle=f"Examples from {Path(folder).name}/")
+
+
+def predict_dataset(model, dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run ``model`` over a batched ``(image, one-hot label)`` dataset once.
+
+    Returns:
+        ``(images, true_labels, probabilities)`` as NumPy arrays, in dataset order.
+
+    Example:
+        >>> images, y_true, probs = predict_dataset(model, test_data)  # doctest: +SKIP
+    """
+    images, labels, probs = [], [], []
+    for x, y in dataset:
+        images.append(np.asarray(x))
+        labels.append(np.asarray(y))
+        probs.append(np.asarray(model(x, training=False)))
+    y = np.concatenate(labels)
+    y_true = y.argmax(axis=1) if y.ndim == 2 else y.astype(int)
+    return np.concatenate(images), y_true, np.concatenate(probs)
+
+
+def plot_predictions(model, dataset, class_names: Sequence[str], n: int = 9, title: str | None = None) -> plt.Figure:
+    """The first ``n`` images of ``dataset`` with true and predicted class and confidence (red when wrong).
+
+    Example:
+        >>> fig = plot_predictions(model, test_data.take(1), class_names)  # doctest: +SKIP
+    """
+    images, y_true, probs = predict_dataset(model, dataset.unbatch().take(n).batch(n))
+    predicted = probs.argmax(axis=1)
+    titles = [_label_text(class_names[t], class_names[p], probs[i, p]) for i, (t, p) in enumerate(zip(y_true, predicted, strict=True))]
+    colors = ["green" if t == p else "red" for t, p in zip(y_true, predicted, strict=True)]
+    return plot_image_grid(images, titles, colors, suptitle=title or "Predictions (green = right, red = wrong)")
+
+
+def plot_confusion_matrix(
+    y_true: Sequence[int], y_pred: Sequence[int], class_names: Sequence[str],
+    normalize: bool = False, title: str = "Confusion matrix",
+) -> plt.Figure:
+    """A labelled confusion matrix (rows: true class, columns: predicted class).
+
+    Example:
+        >>> fig = plot_confusion_matrix([0, 1, 1], [0, 1, 0], ["cat", "dog"])
+        >>> fig.axes[0].get_ylabel()
+        'true class'
+    """
+    k = len(class_names)
+    matrix = np.zeros((k, k), dtype=float)
+    np.add.at(matrix, (np.asarray(y_true, int), np.asarray(y_pred, int)), 1)
+    if normalize:
+        matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    size = max(5.0, 0.6 * k + 2)
+    fig, ax = plt.subplots(figsize=(size, size))
+    shown = ax.imshow(matrix, cmap="Blues")
+    fig.colorbar(shown, ax=ax, fraction=0.046)
+    ax.set(xticks=range(k), yticks=range(k), xlabel="predicted class", ylabel="true class", title=title)
+    ax.set_xticklabels(class_names, rotation=70, ha="right")
+    ax.set_yticklabels(class_names)
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for i in range(k):
+        for j in range(k):
+            text = f"{matrix[i, j]:.2f}" if normalize else f"{int(matrix[i, j])}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                    color="white" if matrix[i, j] > threshold else "black")
+    fig.tight_layout()
+    return fig
+
+
+def plot_augmentation(augmentation, image: np.ndarray, n: int = 5, title: str = "Data augmentation") -> plt.Figure:
+    """One image and ``n`` augmented versions of it (the layers run with ``training=True``).
+
+    Example:
+        >>> fig = plot_augmentation(augmentation, image)  # doctest: +SKIP
+    """
+    versions = [np.asarray(augmentation(image[None], training=True)[0]) for _ in range(n)]
+    titles = ["original"] + [f"augmented {i + 1}" for i in range(n)]
+    return plot_image_grid([image, *versions], titles, ncols=n + 1, suptitle=title)
+
+
+def save_fig(name: str, fig: plt.Figure | None = None, images_dir: str | Path | None = None, dpi: int = 100) -> Path:
+    """Save a figure (default: the current one) as ``<images_dir>/<name>.png`` and return the path.
+
+    ``images_dir`` defaults to the profile's images folder (``images/`` or ``COURSE_IMAGES_DIR``).
+
+    Example:
+        >>> path = save_fig("loss_curves_model_0")  # doctest: +SKIP
+    """
+    folder = Path(images_dir) if images_dir else config.load_profile().images_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    (fig or plt.gcf()).savefig(path, dpi=dpi, bbox_inches="tight")
+    return path
+
+
+def figure_lines(fig: plt.Figure) -> Mapping[str, list[str]]:
+    """Legend labels of every axis in ``fig`` by axis title (handy in tests and asserts).
+
+    Example:
+        >>> figure_lines(plot_loss_curves({"loss": [1.0], "accuracy": [0.5]}))
+        {'Loss': ['training loss'], 'Accuracy': ['training accuracy']}
+    """
+    return {ax.get_title(): [line.get_label() for line in ax.get_lines()] for ax in fig.axes if ax.get_title()}

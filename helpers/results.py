@@ -1,0 +1,156 @@
+"""The course's results table: one row per experiment, appended as each notebook runs.
+
+Every notebook evaluates its models on the full test set and calls :func:`record`;
+:func:`results_table` and :func:`plot_results` compare everything recorded so far.
+The table lives in ``<runs>/results.csv`` (``COURSE_RUN_DIR`` moves it).
+
+Command line (used by ``make run``)::
+
+    python -m helpers.results summary runs/20261125-101500
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from helpers import config
+
+COLUMNS = (
+    "experiment", "notebook", "backbone", "train_images", "epochs",
+    "test_accuracy", "test_loss", "seconds", "profile",
+)
+
+
+def results_path(path: str | Path | None = None) -> Path:
+    """``path`` or the profile's ``<runs>/results.csv``."""
+    return Path(path) if path else config.load_profile().runs_dir / "results.csv"
+
+
+def record(
+    experiment: str,
+    model: Any,
+    history: Any,
+    test_metrics: Mapping[str, float],
+    *,
+    notebook: str,
+    train_images: int,
+    seconds: float,
+    backbone: str = "",
+    path: str | Path | None = None,
+) -> dict[str, Any]:
+    """Append one experiment's row to the results table and return it.
+
+    Args:
+        experiment: a unique, descriptive name (``"model_1_1_percent_aug"``).
+        model: the trained model (its name is kept when ``backbone`` is empty).
+        history: what ``fit`` returned; ``epochs`` is the last epoch it reached, so a
+            fine-tuning run that continued from epoch 5 for 5 more records 10.
+        test_metrics: ``model.evaluate(test_data, return_dict=True)`` on the full test set.
+
+    Example:
+        >>> row = record("model_0", model, history, model.evaluate(test, return_dict=True),
+        ...              notebook="02", train_images=750, seconds=61.2)  # doctest: +SKIP
+    """
+    missing = {"accuracy", "loss"} - set(test_metrics)
+    if missing:
+        raise KeyError(f"test_metrics lacks {sorted(missing)}; pass model.evaluate(..., return_dict=True).")
+    epochs = getattr(history, "epoch", None) or []
+    row = {
+        "experiment": experiment,
+        "notebook": notebook,
+        "backbone": backbone or getattr(model, "name", ""),
+        "train_images": int(train_images),
+        "epochs": (epochs[-1] + 1) if epochs else 0,
+        "test_accuracy": round(float(test_metrics["accuracy"]), 4),
+        "test_loss": round(float(test_metrics["loss"]), 4),
+        "seconds": round(float(seconds), 1),
+        "profile": config.load_profile().name,
+    }
+    target = results_path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    new = not target.exists()
+    with target.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+    return row
+
+
+def load_results(path: str | Path | None = None, latest_only: bool = True) -> list[dict[str, str]]:
+    """Rows of the results table in the order recorded; with ``latest_only`` the last row per experiment.
+
+    Example:
+        >>> rows = load_results()  # doctest: +SKIP
+    """
+    target = results_path(path)
+    if not target.exists():
+        return []
+    with target.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if latest_only:
+        latest = {row["experiment"]: row for row in rows}
+        rows = [row for row in rows if latest[row["experiment"]] is row]
+    return rows
+
+
+def results_table(path: str | Path | None = None) -> str:
+    """The results recorded so far as an aligned text table, sorted by notebook then order recorded.
+
+    Example:
+        >>> print(results_table())  # doctest: +SKIP
+        experiment   notebook  backbone  train_images  epochs  test_accuracy ...
+    """
+    rows = sorted(load_results(path), key=lambda r: r["notebook"])
+    if not rows:
+        return "No results recorded yet."
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in COLUMNS}
+    lines = ["  ".join(c.ljust(widths[c]) for c in COLUMNS)]
+    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in COLUMNS) for r in rows]
+    return "\n".join(lines)
+
+
+def plot_results(path: str | Path | None = None, title: str = "Test accuracy of every experiment"):
+    """A horizontal bar chart of test accuracy per experiment (the latest run of each).
+
+    Example:
+        >>> fig = plot_results()  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    rows = sorted(load_results(path), key=lambda r: r["notebook"])
+    if not rows:
+        raise ValueError(f"No results in {results_path(path)} yet: run a notebook that records one first.")
+    names = [f"{r['experiment']} ({r['train_images']} imgs)" for r in rows]
+    accuracy = [float(r["test_accuracy"]) for r in rows]
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(rows) + 1.5))
+    bars = ax.barh(names, accuracy, color="tab:blue")
+    ax.bar_label(bars, labels=[f"{a:.1%}" for a in accuracy], padding=3)
+    ax.set(xlim=(0, 1.1), xlabel="test accuracy (full test set)", ylabel="experiment", title=title)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``summary RUN_DIR``: print the table of ``RUN_DIR/results.csv`` and save ``RUN_DIR/results.png``."""
+    parser = argparse.ArgumentParser(prog="python -m helpers.results")
+    sub = parser.add_subparsers(dest="command", required=True)
+    summary = sub.add_parser("summary", help="print the table and save the comparison plot")
+    summary.add_argument("run_dir")
+    args = parser.parse_args(argv)
+    run_dir = Path(args.run_dir)
+    csv_path = run_dir / "results.csv"
+    print(results_table(csv_path))
+    if load_results(csv_path):
+        plot_results(csv_path).savefig(run_dir / "results.png", dpi=100, bbox_inches="tight")
+        print(f"Comparison plot: {run_dir / 'results.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

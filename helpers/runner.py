@@ -1,0 +1,72 @@
+"""Execute every course notebook in order with papermill (``make run``).
+
+Each run gets a fresh ``runs/<timestamp>/`` folder holding the executed notebooks,
+``results.csv``, checkpoints, TensorBoard logs, figures and the comparison plot.
+The active profile (environment variables) is passed through unchanged.
+
+Command line::
+
+    python -m helpers.runner [--only 00 01] [--runs-dir runs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from helpers import config
+from helpers.callbacks import new_run_dir
+
+
+def course_notebooks(root: Path) -> list[Path]:
+    """The lesson notebooks in order, then the solution notebooks in order.
+
+    Example:
+        >>> [p.name for p in course_notebooks(config.find_root())][:1]
+        ['00_setup_and_data.ipynb']
+    """
+    notebooks = root / "notebooks"
+    return sorted(notebooks.glob("[0-9][0-9]_*.ipynb")) + sorted((notebooks / "solutions").glob("[0-9][0-9]_*.ipynb"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the notebooks; return 1 as soon as one fails."""
+    parser = argparse.ArgumentParser(prog="python -m helpers.runner", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="*", default=None, help="notebook number prefixes, e.g. 00 01")
+    parser.add_argument("--runs-dir", default=None, help="parent of the timestamped run folder (default: runs/)")
+    args = parser.parse_args(argv)
+
+    import papermill
+
+    root = config.find_root()
+    run_dir = new_run_dir(Path(args.runs_dir or root / "runs"), "")
+    env = {config.ENV_RUN_DIR: str(run_dir), config.ENV_IMAGES_DIR: str(run_dir / "images")}
+    os.environ.update(env)
+    print(config.load_profile().describe())
+    print(f"Run folder: {run_dir}")
+    for notebook in course_notebooks(root):
+        if args.only and not any(notebook.name.startswith(prefix) for prefix in args.only):
+            continue
+        started = time.perf_counter()
+        print(f"-> {notebook.relative_to(root)}", flush=True)
+        try:
+            papermill.execute_notebook(
+                str(notebook), str(run_dir / notebook.name), cwd=str(notebook.parent), kernel_name="python3",
+                progress_bar=False,
+            )
+        except papermill.PapermillExecutionError as err:
+            print(f"FAILED {notebook.name}: {err.ename}: {err.evalue}\nSee {run_dir / notebook.name}", file=sys.stderr)
+            return 1
+        print(f"   done in {time.perf_counter() - started:.0f} s", flush=True)
+    from helpers.results import main as summary
+
+    summary(["summary", str(run_dir)])
+    print(f"Outputs are in {run_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+import keras
+import numpy as np
+import pytest
+
+from helpers import callbacks
+
+
+def test_run_dirs_are_new_every_time(tmp_path):
+    first = callbacks.new_run_dir(tmp_path, "exp")
+    second = callbacks.new_run_dir(tmp_path, "exp")
+    assert first != second and first.is_dir() and second.is_dir()
+    assert callbacks.latest_run_dir(tmp_path, "exp") == second
+
+
+def test_latest_run_dir_without_runs_says_what_to_do(tmp_path):
+    with pytest.raises(FileNotFoundError, match="Run the notebook"):
+        callbacks.latest_run_dir(tmp_path, "exp")
+
+
+def test_tensorboard_callback_logs_into_its_own_folder(tmp_path, capsys):
+    cb = callbacks.tensorboard_callback(tmp_path, "resnet")
+    assert isinstance(cb, keras.callbacks.TensorBoard)
+    assert cb.log_dir.startswith(str(tmp_path / "resnet")) and str(cb.log_dir) in capsys.readouterr().out
+
+
+def test_checkpoint_needs_weights_h5_and_never_overwrites(tmp_path):
+    with pytest.raises(ValueError, match=".weights.h5"):
+        callbacks.checkpoint_callback(tmp_path / "model.h5")
+    existing = tmp_path / "old.weights.h5"
+    existing.write_bytes(b"precious")
+    with pytest.raises(FileExistsError):
+        callbacks.checkpoint_callback(existing)
+    assert existing.read_bytes() == b"precious"
+
+
+def test_checkpoint_saves_every_epoch_and_latest_finds_it(tmp_path):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    path = callbacks.checkpoint_path("exp", tmp_path)
+    model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=2, verbose=0, callbacks=[callbacks.checkpoint_callback(path)])
+    assert path.exists() and callbacks.latest_checkpoint("exp", tmp_path) == path
+    later = callbacks.checkpoint_path("exp", tmp_path)  # a newer run that saved nothing yet
+    assert later != path and callbacks.latest_checkpoint("exp", tmp_path) == path
+    with pytest.raises(FileNotFoundError, match="Run the notebook"):
+        callbacks.latest_checkpoint("other", tmp_path)

@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+
+from helpers import config
+
+
+def test_learner_profile_is_the_default():
+    p = config.load_profile({})
+    assert (p.name, p.smoke, p.data_dir, p.backbone) == ("learner", False, None, None)
+    assert p.image_size == (224, 224) and p.epochs == 5 and p.steps_per_epoch is None
+
+
+def test_smoke_changes_sizes_only():
+    full, smoke = config.load_profile({}), config.load_profile({"COURSE_SMOKE": "1"})
+    assert smoke.name == "smoke"
+    assert smoke.image_size == (64, 64) and smoke.epochs == 1 and smoke.steps_per_epoch == 2
+    assert (smoke.runs_dir, smoke.images_dir, smoke.seed) == (full.runs_dir, full.images_dir, full.seed)
+
+
+def test_local_profile_reads_data_dir_and_backbone(tmp_path):
+    p = config.load_profile({"COURSE_DATA_DIR": str(tmp_path), "COURSE_BACKBONE": "mobilenet_v2_035"})
+    assert p.name == "local" and p.data_dir == tmp_path.resolve() and p.backbone == "mobilenet_v2_035"
+
+
+def test_unknown_backbone_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="mobilenet_v2_035"):
+        config.load_profile({"COURSE_BACKBONE": "resnet9000"})
+
+
+def test_folders_follow_the_environment(tmp_path):
+    p = config.load_profile({"COURSE_RUN_DIR": str(tmp_path / "r"), "COURSE_IMAGES_DIR": str(tmp_path / "i")})
+    assert p.runs_dir == tmp_path / "r" and p.images_dir == tmp_path / "i"
+
+
+def test_describe_is_one_line_naming_the_profile():
+    line = config.load_profile({"COURSE_SMOKE": "1"}).describe()
+    assert "\n" not in line and line.startswith("profile=smoke") and "64x64" in line
+
+
+def test_find_root_finds_the_course(tmp_path):
+    root = config.find_root(Path(__file__).parent)
+    assert (root / "pyproject.toml").exists() and (root / "helpers").is_dir()
+    assert config.find_root(tmp_path) == tmp_path.resolve()
+
+
+def test_setup_seeds_and_creates_folders(monkeypatch, tmp_path, capsys):
+    import numpy as np
+
+    monkeypatch.setenv("COURSE_RUN_DIR", str(tmp_path / "runs"))
+    profile = config.setup(seed=7)
+    first = np.random.rand()
+    config.set_seeds(7)
+    assert np.random.rand() == first
+    assert profile.runs_dir.is_dir() and capsys.readouterr().out.startswith("profile=")

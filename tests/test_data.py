@@ -1,0 +1,207 @@
+import io
+import os
+import tarfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import config, data
+from tests.conftest import SHARED, needs_shared_data
+
+
+def test_tiny_folders_have_the_requested_layout(tiny_data):
+    assert data.class_names(tiny_data / "train") == sorted(data.TINY_CLASSES)
+    assert data.count_images(tiny_data / "train") == {c: 12 for c in data.TINY_CLASSES}
+    assert data.count_images(tiny_data / "test") == {c: 4 for c in data.TINY_CLASSES}
+    assert data.find_corrupt_images(tiny_data) == []
+
+
+def test_tiny_classes_differ_in_colour(tiny_data):
+    means = {c: np.mean([data.load_image(p, (32, 32)).mean(axis=(0, 1)) for p in data.list_images(tiny_data / "train" / c)], axis=0)
+             for c in data.TINY_CLASSES}
+    assert means["red_circle"][0] > means["red_circle"][2]
+    assert means["blue_triangle"][2] > means["blue_triangle"][0]
+
+
+def test_walk_through_dir_is_sorted_and_counts(tiny_data, capsys):
+    lines = data.walk_through_dir(tiny_data / "train")
+    assert lines[0].startswith("There are 3 directories and 0 images")
+    assert [line.rsplit("/", 1)[-1] for line in lines[1:]] == [f"{c}'." for c in sorted(data.TINY_CLASSES)]
+    assert all("12 images" in line for line in lines[1:])
+    assert capsys.readouterr().out.strip().splitlines() == lines
+
+
+@pytest.mark.parametrize(("available", "fraction", "reference", "expected"),
+                         [(375, 0.01, 750, 7), (375, 0.1, 750, 75), (375, 1.0, 750, 375), (12, 0.5, None, 6), (3, 0.01, None, 1)])
+def test_subset_size(available, fraction, reference, expected):
+    assert data.subset_size(available, fraction, reference) == expected
+
+
+def test_make_subset_is_exact_deterministic_and_leaves_src(tiny_data, tmp_path):
+    before = sorted(p.name for p in (tiny_data / "train").rglob("*.jpg"))
+    a = data.make_subset(tiny_data / "train", tmp_path / "a", 0.5, seed=1)
+    b = data.make_subset(tiny_data / "train", tmp_path / "b", 0.5, seed=1)
+    c = data.make_subset(tiny_data / "train", tmp_path / "c", 0.5, seed=2)
+    assert a == b == {k: 6 for k in data.TINY_CLASSES}
+    names = lambda d: sorted(p.name for p in d.rglob("*.jpg"))  # noqa: E731
+    assert names(tmp_path / "a") == names(tmp_path / "b") != names(tmp_path / "c")
+    assert sorted(p.name for p in (tiny_data / "train").rglob("*.jpg")) == before
+
+
+def test_make_subset_reuses_same_and_refuses_different(tiny_data, tmp_path):
+    data.make_subset(tiny_data / "train", tmp_path / "s", 0.5, seed=1)
+    assert data.make_subset(tiny_data / "train", tmp_path / "s", 0.5, seed=1) == {k: 6 for k in data.TINY_CLASSES}
+    with pytest.raises(FileExistsError, match="different selection"):
+        data.make_subset(tiny_data / "train", tmp_path / "s", 0.25, seed=1)
+
+
+def test_make_subset_can_copy(tiny_data, tmp_path):
+    data.make_subset(tiny_data / "train", tmp_path / "copy", 0.25, link=False)
+    files = list((tmp_path / "copy").rglob("*.jpg"))
+    assert len(files) == 9 and not any(f.is_symlink() for f in files)
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, payload in members.items():
+            zf.writestr(name, payload)
+    return path
+
+
+def test_download_and_extract_from_a_file_url(tmp_path):
+    archive = _zip(tmp_path / "food.zip", {"food/train/a/1.jpg": b"x", "food/test/a/2.jpg": b"y"})
+    out = data.download_and_extract(archive.as_uri(), tmp_path / "dest", sha256=data.sha256sum(archive))
+    assert (out / "food" / "train" / "a" / "1.jpg").read_bytes() == b"x"
+
+
+def test_wrong_sha256_is_refused_and_the_download_deleted(tmp_path):
+    archive = _zip(tmp_path / "food.zip", {"a.txt": b"x"})
+    with pytest.raises(ValueError, match="SHA-256"):
+        data.download_and_extract(archive.as_uri(), tmp_path / "dest", sha256="0" * 64)
+    assert not (tmp_path / "dest" / "downloads" / "food.zip").exists()
+    assert not (tmp_path / "dest" / "a.txt").exists()
+
+
+def test_zip_member_escaping_dest_is_refused(tmp_path):
+    archive = _zip(tmp_path / "evil.zip", {"ok.txt": b"x", "../evil.txt": b"boom"})
+    with pytest.raises(ValueError, match="outside"):
+        data.extract_archive(archive, tmp_path / "dest")
+    assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "dest" / "ok.txt").exists()
+
+
+def test_tar_member_escaping_dest_is_refused(tmp_path):
+    path = tmp_path / "evil.tar.gz"
+    with tarfile.open(path, "w:gz") as tf_:
+        info = tarfile.TarInfo("../../evil.txt")
+        info.size = 4
+        tf_.addfile(info, io.BytesIO(b"boom"))
+    with pytest.raises(ValueError, match="outside"):
+        data.extract_archive(path, tmp_path / "dest")
+
+
+def test_no_network_says_what_to_do(tmp_path):
+    with pytest.raises(ConnectionError, match="COURSE_DATA_DIR"):
+        data.download_and_extract((tmp_path / "missing.zip").as_uri(), tmp_path / "dest")
+
+
+def test_layout_errors_say_what_to_do(tmp_path, tiny_data):
+    with pytest.raises(ValueError, match="does not exist"):
+        data.class_names(tmp_path / "nope")
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "flat" / "1.jpg").write_bytes((tiny_data / "train" / "red_circle" / "red_circle_000.jpg").read_bytes())
+    with pytest.raises(ValueError, match="loose images"):
+        data.class_names(tmp_path / "flat")
+    (tmp_path / "cls" / "empty").mkdir(parents=True)
+    with pytest.raises(ValueError, match="hold no images"):
+        data.class_names(tmp_path / "cls")
+
+
+def test_corrupt_image_is_named(tmp_path, tiny_data):
+    import shutil
+
+    for split in ("train", "test"):
+        shutil.copytree(tiny_data / split, tmp_path / split)
+    (tmp_path / "train" / "red_circle" / "broken.jpg").write_bytes(b"not an image")
+    with pytest.raises(ValueError, match="broken.jpg"):
+        data.image_folders(tmp_path / "train", tmp_path / "test", (32, 32), 8)
+
+
+def test_image_folders_pipelines(tiny_data):
+    train, test, names = data.image_folders(tiny_data / "train", tiny_data / "test", (32, 32), 8)
+    assert names == sorted(data.TINY_CLASSES)
+    x, y = next(iter(train))
+    assert x.shape == (8, 32, 32, 3) and y.shape == (8, 3)
+    assert float(np.max(x)) > 1.0  # pixels stay in [0, 255]
+    labels = np.concatenate([yb.numpy().argmax(1) for _, yb in test])
+    assert labels.tolist() == sorted(labels.tolist())  # the test set is not shuffled
+
+
+def test_mismatched_classes_are_refused(tiny_data, tmp_path):
+    import shutil
+
+    shutil.copytree(tiny_data / "test", tmp_path / "test")
+    shutil.rmtree(tmp_path / "test" / "red_circle")
+    with pytest.raises(ValueError, match="differ"):
+        data.image_folders(tiny_data / "train", tmp_path / "test", (32, 32), 8)
+
+
+def test_photo_folder_splits_and_requires_enough_photos(tiny_data):
+    train, val, names = data.photo_folder(tiny_data / "train", (32, 32), 4, min_per_class=10)
+    assert names == sorted(data.TINY_CLASSES)
+    assert sum(int(x.shape[0]) for x, _ in train) + sum(int(x.shape[0]) for x, _ in val) == 36
+    with pytest.raises(ValueError, match="at least 20"):
+        data.photo_folder(tiny_data / "train", min_per_class=20)
+
+
+def test_food_data_in_smoke_profile(tmp_path):
+    profile = config.load_profile({"COURSE_SMOKE": "1", "COURSE_DATA_ROOT": str(tmp_path)})
+    train_1, test = data.food_data(1, profile)
+    train_100, test_again = data.food_data(100, profile)
+    assert test == test_again
+    assert data.count_images(train_1) == {c: 7 for c in data.TINY_CLASSES}
+    assert data.count_images(train_100) == {c: 12 for c in data.TINY_CLASSES}
+
+
+def test_food_data_from_local_folder_refuses_bad_layout(tmp_path):
+    (tmp_path / "only_train" / "train" / "a").mkdir(parents=True)
+    profile = config.load_profile({"COURSE_DATA_DIR": str(tmp_path / "only_train"), "COURSE_DATA_ROOT": str(tmp_path)})
+    with pytest.raises(ValueError, match="test/ is missing"):
+        data.food_data(10, profile)
+
+
+@needs_shared_data
+def test_food_data_from_the_shared_food10(tmp_path):
+    profile = config.load_profile({"COURSE_DATA_DIR": str(SHARED / "data/food10"), "COURSE_DATA_ROOT": str(tmp_path)})
+    for percent, per_class in ((1, 7), (10, 75), (100, 375)):
+        train, test = data.food_data(percent, profile)
+        counts = data.count_images(train)
+        assert len(counts) == 10 and set(counts.values()) == {per_class}
+    assert sum(data.count_images(test).values()) == 1250
+
+
+def test_tfds_loaders_with_mock_data():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=64, policy=tfds.testing.MockPolicy.USE_CODE):
+        train, test, names = data.load_food101_tfds(num_classes=10, image_size=(32, 32), batch_size=4)
+        assert names[0] == "apple_pie" and len(names) == 10
+        for x, y in train.take(2):
+            assert x.shape[1:] == (32, 32, 3) and y.shape[1:] == (10,)
+            assert np.all(np.asarray(y).sum(axis=1) == 1)
+        train, test, names = data.load_cats_vs_dogs(image_size=(32, 32), batch_size=4)
+        assert names == ["cat", "dog"]
+        x, y = next(iter(test))
+        assert x.shape == (4, 32, 32, 3) and y.shape == (4, 2)
+
+
+def test_load_image_range_and_shape():
+    image = data.load_image(SHARED / "images" / "chelsea.png", (64, 48)) if (SHARED / "images").is_dir() else None
+    if image is None:
+        pytest.skip("needs ../shared/images")
+    assert image.shape == (64, 48, 3) and image.dtype == np.float32 and 1 < image.max() <= 255
+
+
+def test_tests_leave_course_folders_alone():
+    assert os.environ["COURSE_RUN_DIR"] != str(config.find_root() / "runs")

@@ -1,0 +1,47 @@
+"""Checks on the course as a whole: notebooks stored clean, indexed, and starting with the setup cell."""
+
+import json
+import re
+
+import pytest
+
+from helpers.config import find_root
+from helpers.runner import course_notebooks
+
+ROOT = find_root()
+NOTEBOOKS = course_notebooks(ROOT)
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS and NOTEBOOKS[0].name == "00_setup_and_data.ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_stored_clean_and_starts_with_setup(path):
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "strip outputs (make strip)"
+    assert nb["cells"][0]["cell_type"] == "markdown" and "".join(nb["cells"][0]["source"]).startswith("# ")
+    first = "".join(code[0]["source"])
+    for needed in ("tf.__version__", "keras.__version__", "hub.__version__", "setup("):
+        assert needed in first, f"the first code cell must show {needed}"
+    text = "".join("".join(c["source"]) for c in nb["cells"])
+    assert "wget" not in text and "helper_functions.py" not in text, "helpers come from the local package"
+    assert "ImageDataGenerator" not in "".join("".join(c["source"]) for c in code)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_is_titled(path):
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "code" and re.search(r"plt\.(subplots|figure)\(", src):
+            assert re.search(r"set_title|title\(|suptitle|set\(.*title", src), f"untitled figure in:\n{src}"
+
+
+def test_readme_indexes_every_notebook_and_gives_the_test_command():
+    readme = (ROOT / "README.md").read_text()
+    for path in NOTEBOOKS:
+        assert path.name in readme
+    assert "make test" in readme and "make run" in readme
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
