@@ -149,17 +149,74 @@ def set_seeds(seed: int = DEFAULT_SEED) -> None:
     keras.utils.set_random_seed(seed)
 
 
+def versions() -> dict[str, str]:
+    """Versions of Python, TensorFlow, Keras and TensorFlow Hub.
+
+    Example:
+        >>> sorted(versions())
+        ['keras', 'python', 'tensorflow', 'tensorflow_hub']
+    """
+    import platform
+
+    import keras
+    import tensorflow as tf
+    import tensorflow_hub as hub
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
+            "tensorflow_hub": hub.__version__}
+
+
+def check_versions(found: Mapping[str, str]) -> None:
+    """Fail early, with what to do, when TensorFlow or Keras is too old for the course.
+
+    Example:
+        >>> check_versions({"tensorflow": "2.21.0", "keras": "3.15.1"})
+        >>> check_versions({"tensorflow": "2.15.0", "keras": "2.15.0"})
+        Traceback (most recent call last):
+        ...
+        RuntimeError: This course needs TensorFlow >= 2.16 and Keras >= 3 (found TensorFlow 2.15.0, Keras 2.15.0). Run: pip install -r requirements.txt
+    """
+    major_minor = lambda v: tuple(int(x) for x in v.split(".")[:2])  # noqa: E731
+    if major_minor(found["tensorflow"]) < (2, 16) or major_minor(found["keras"]) < (3, 0):
+        raise RuntimeError(
+            f"This course needs TensorFlow >= 2.16 and Keras >= 3 (found TensorFlow {found['tensorflow']}, "
+            f"Keras {found['keras']}). Run: pip install -r requirements.txt"
+        )
+
+
+def device() -> str:
+    """A one-line description of what TensorFlow will compute on.
+
+    Example:
+        >>> device().startswith(("GPU", "CPU"))
+        True
+    """
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        return f"GPU: {', '.join(g.name for g in gpus)} (epochs take seconds)"
+    return "CPU only: no GPU found (fine for this course; epochs take tens of seconds to minutes)"
+
+
 def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> Profile:
-    """Read the profile, seed everything, create the output folders and print the profile.
+    """Check versions, seed everything, create the output folders and print versions, device and profile.
 
     Example:
         >>> profile = setup()  # doctest: +SKIP
+        TensorFlow 2.21.0 | Keras 3.15.1 | TF Hub 0.16.1 | Python 3.11.7
+        CPU only: no GPU found (...)
         profile=learner | data=download | backbone=notebook default | ...
     """
+    found = versions()
+    check_versions(found)
     profile = load_profile(seed=seed)
     set_seeds(seed)
     for folder in (profile.runs_dir, profile.images_dir, profile.data_root):
         folder.mkdir(parents=True, exist_ok=True)
     if verbose:
+        print(f"TensorFlow {found['tensorflow']} | Keras {found['keras']} | TF Hub {found['tensorflow_hub']} | "
+              f"Python {found['python']}")
+        print(device())
         print(profile.describe())
     return profile

@@ -30,8 +30,8 @@ def cache_dir() -> Path:
     """The folder ``tensorflow_hub`` caches modules in (``TFHUB_CACHE_DIR`` or ``<tmp>/tfhub_modules``).
 
     Example:
-        >>> cache_dir().name  # with TFHUB_CACHE_DIR unset
-        'tfhub_modules'
+        >>> cache_dir().is_absolute()
+        True
     """
     return Path(os.environ.get("TFHUB_CACHE_DIR") or Path(tempfile.gettempdir()) / "tfhub_modules")
 

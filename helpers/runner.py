@@ -25,7 +25,7 @@ def course_notebooks(root: Path) -> list[Path]:
     """The lesson notebooks in order, then the solution notebooks in order.
 
     Example:
-        >>> [p.name for p in course_notebooks(config.find_root())][:1]
+        >>> [p.name for p in course_notebooks(config.find_root())][:1]  # doctest: +SKIP
         ['00_setup_and_data.ipynb']
     """
     notebooks = root / "notebooks"

@@ -52,4 +52,11 @@ def test_setup_seeds_and_creates_folders(monkeypatch, tmp_path, capsys):
     first = np.random.rand()
     config.set_seeds(7)
     assert np.random.rand() == first
-    assert profile.runs_dir.is_dir() and capsys.readouterr().out.startswith("profile=")
+    out = capsys.readouterr().out.splitlines()
+    assert profile.runs_dir.is_dir() and out[0].startswith("TensorFlow ") and out[2].startswith("profile=")
+
+
+def test_old_versions_fail_early_saying_what_to_do():
+    config.check_versions({"tensorflow": "2.21.0", "keras": "3.0.0"})
+    with pytest.raises(RuntimeError, match="pip install -r requirements.txt"):
+        config.check_versions({"tensorflow": "2.15.1", "keras": "2.15.0"})

@@ -1,0 +1,103 @@
+"""Training steps every experiment shares: augmentation, timed fit + full-test-set evaluation + record, cached features.
+
+The notebooks compile their models themselves (that is where learning rates and
+the "recompile after changing ``trainable``" lesson live) and hand the rest to
+:func:`fit_and_record`, so every experiment is evaluated and recorded the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from helpers import config
+from helpers.results import record
+
+
+def data_augmentation(seed: int = config.DEFAULT_SEED) -> keras.Sequential:
+    """The course's augmentation layers: random flip, rotation, zoom, height and width shift.
+
+    They change images only while training (``training=True``); at inference they pass
+    images through unchanged. Pixels stay in [0, 255].
+
+    Example:
+        >>> [layer.__class__.__name__ for layer in data_augmentation().layers]
+        ['RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation']
+    """
+    return keras.Sequential(
+        [
+            keras.layers.RandomFlip("horizontal", seed=seed),
+            keras.layers.RandomRotation(0.1, seed=seed),
+            keras.layers.RandomZoom(0.1, seed=seed),
+            keras.layers.RandomTranslation(0.1, 0.1, seed=seed),
+        ],
+        name="augmentation",
+    )
+
+
+def fit_and_record(
+    model: keras.Model,
+    train_data: Any,
+    test_data: Any,
+    *,
+    experiment: str,
+    notebook: str,
+    train_images: int,
+    epochs: int,
+    initial_epoch: int = 0,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    backbone: str = "",
+    profile: config.Profile | None = None,
+) -> tuple[keras.callbacks.History, dict[str, float]]:
+    """Fit ``model`` (timed), evaluate it on the **full** test set and record the result.
+
+    ``epochs`` is the epoch to stop at, as in ``model.fit``: to continue a model for 5
+    more epochs pass ``initial_epoch=len(history.epoch)`` and ``epochs=len(history.epoch) + 5``.
+    The test set is also used as validation data so the loss curves show it per epoch.
+
+    Returns:
+        ``(history, test_metrics)`` where ``test_metrics`` is ``evaluate(..., return_dict=True)``.
+
+    Example:
+        >>> history, metrics = fit_and_record(model, train, test, experiment="model_0", notebook="02",
+        ...                                   train_images=750, epochs=5)  # doctest: +SKIP
+    """
+    profile = profile or config.load_profile()
+    started = time.perf_counter()
+    history = model.fit(
+        train_data,
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        steps_per_epoch=profile.steps_per_epoch,
+        validation_data=test_data,
+        callbacks=list(callbacks),
+        verbose=2,
+    )
+    seconds = time.perf_counter() - started
+    test_metrics = model.evaluate(test_data, return_dict=True, verbose=0)
+    row = record(experiment, model, history, test_metrics, notebook=notebook, train_images=train_images,
+                 seconds=seconds, backbone=backbone)
+    print(f"{experiment}: test accuracy {row['test_accuracy']:.1%}, test loss {row['test_loss']:.3f} "
+          f"on the full test set ({seconds:.0f} s of training)")
+    return history, test_metrics
+
+
+def extract_features(base: keras.Model, dataset: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Run a frozen feature extractor over a batched ``(image, label)`` dataset once.
+
+    Returns:
+        ``(features, labels)`` as NumPy arrays, in dataset order: train a small head on
+        them for many epochs without running the expensive base again.
+
+    Example:
+        >>> features, labels = extract_features(feature_model, train_data)  # doctest: +SKIP
+    """
+    features, labels = [], []
+    for images, batch_labels in dataset:
+        features.append(np.asarray(base(images, training=False)))
+        labels.append(np.asarray(batch_labels))
+    return np.concatenate(features), np.concatenate(labels)
