@@ -85,7 +85,9 @@ def checkpoint_callback(
     if not path.name.endswith(".weights.h5"):
         raise ValueError(f"{path.name}: Keras 3 saves weights only to files ending in '.weights.h5'.")
     if path.exists():
-        raise FileExistsError(f"{path} exists; choose a new path (checkpoint_path() makes one) instead of overwriting it.")
+        raise FileExistsError(
+            f"{path} exists; choose a new path (checkpoint_path() makes one) instead of overwriting it."
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     return keras.callbacks.ModelCheckpoint(
         filepath=str(path), save_weights_only=True, save_freq="epoch", monitor=monitor, save_best_only=save_best_only

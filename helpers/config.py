@@ -162,19 +162,23 @@ def versions() -> dict[str, str]:
     import tensorflow as tf
     import tensorflow_hub as hub
 
-    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
-            "tensorflow_hub": hub.__version__}
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "tensorflow_hub": hub.__version__,
+    }
 
 
 def check_versions(found: Mapping[str, str]) -> None:
     """Fail early, with what to do, when TensorFlow or Keras is too old for the course.
 
-    Example:
+    Example (``ELLIPSIS`` hides the versions found):
         >>> check_versions({"tensorflow": "2.21.0", "keras": "3.15.1"})
-        >>> check_versions({"tensorflow": "2.15.0", "keras": "2.15.0"})
+        >>> check_versions({"tensorflow": "2.15.0", "keras": "2.15.0"})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        RuntimeError: This course needs TensorFlow >= 2.16 and Keras >= 3 (found TensorFlow 2.15.0, Keras 2.15.0). Run: pip install -r requirements.txt
+        RuntimeError: This course needs TensorFlow >= 2.16 and Keras >= 3 ... Run: pip install -r requirements.txt
     """
     major_minor = lambda v: tuple(int(x) for x in v.split(".")[:2])  # noqa: E731
     if major_minor(found["tensorflow"]) < (2, 16) or major_minor(found["keras"]) < (3, 0):
@@ -215,8 +219,10 @@ def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> Profile:
     for folder in (profile.runs_dir, profile.images_dir, profile.data_root):
         folder.mkdir(parents=True, exist_ok=True)
     if verbose:
-        print(f"TensorFlow {found['tensorflow']} | Keras {found['keras']} | TF Hub {found['tensorflow_hub']} | "
-              f"Python {found['python']}")
+        print(
+            f"TensorFlow {found['tensorflow']} | Keras {found['keras']} | TF Hub {found['tensorflow_hub']} | "
+            f"Python {found['python']}"
+        )
         print(device())
         print(profile.describe())
     return profile

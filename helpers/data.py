@@ -306,7 +306,9 @@ def make_tiny_image_folders(
         for name in classes:
             color, _, shape = name.partition("_")
             if color not in colors or shape not in ("circle", "square", "triangle"):
-                raise ValueError(f"tiny class names are <colour>_<shape> from {sorted(colors)} x circle/square/triangle: {name!r}")
+                raise ValueError(
+                    f"tiny class names are <colour>_<shape> from {sorted(colors)} x circle/square/triangle: {name!r}"
+                )
             folder = root / split / name
             folder.mkdir(parents=True, exist_ok=True)
             for i in range(count):
@@ -401,8 +403,13 @@ def photo_folder(
         raise ValueError(f"Each class needs at least {min_per_class} photos; these have fewer: {few}.")
     _check_images(Path(path))
     train, val = keras.utils.image_dataset_from_directory(
-        path, validation_split=validation_split, subset="both", seed=seed, image_size=image_size,
-        batch_size=batch_size, label_mode="categorical",
+        path,
+        validation_split=validation_split,
+        subset="both",
+        seed=seed,
+        image_size=image_size,
+        batch_size=batch_size,
+        label_mode="categorical",
     )
     names = list(train.class_names)
     return train.prefetch(tf.data.AUTOTUNE), val.prefetch(tf.data.AUTOTUNE), names

@@ -201,9 +201,7 @@ def expected_trainable(base: keras.Model, n: int) -> list[str]:
         >>> expected_trainable(base, 10)  # doctest: +SKIP
     """
     tail = base.layers[len(base.layers) - n :] if n else []
-    return [
-        layer.name for layer in tail if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)
-    ]
+    return [layer.name for layer in tail if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
 
 
 def count_params(model: keras.Model) -> dict[str, int]:
@@ -232,7 +230,7 @@ class HubFeatureExtractor(keras.layers.Layer):
     Inputs are images with pixels in [0, 1], the range TF Hub image models expect.
 
     Example:
-        >>> layer = HubFeatureExtractor("https://tfhub.dev/google/imagenet/resnet_v2_50/feature_vector/5")  # doctest: +SKIP
+        >>> layer = HubFeatureExtractor(hub_handle("resnet50_v2"))  # doctest: +SKIP
         >>> model = keras.Sequential([keras.Input((224, 224, 3)), layer, keras.layers.Dense(10)])  # doctest: +SKIP
     """
 

@@ -106,8 +106,11 @@ def _label_text(true: str | None, predicted: str, confidence: float) -> str:
 
 
 def plot_image_grid(
-    images: Sequence[np.ndarray], titles: Sequence[str], colors: Sequence[str] | None = None,
-    ncols: int = 3, suptitle: str | None = None,
+    images: Sequence[np.ndarray],
+    titles: Sequence[str],
+    colors: Sequence[str] | None = None,
+    ncols: int = 3,
+    suptitle: str | None = None,
 ) -> plt.Figure:
     """Show images (pixels in [0, 255]) in a grid with one title each.
 
@@ -173,14 +176,20 @@ def plot_predictions(model, dataset, class_names: Sequence[str], n: int = 9, tit
     """
     images, y_true, probs = predict_dataset(model, dataset.unbatch().take(n).batch(n))
     predicted = probs.argmax(axis=1)
-    titles = [_label_text(class_names[t], class_names[p], probs[i, p]) for i, (t, p) in enumerate(zip(y_true, predicted, strict=True))]
+    titles = [
+        _label_text(class_names[t], class_names[p], probs[i, p])
+        for i, (t, p) in enumerate(zip(y_true, predicted, strict=True))
+    ]
     colors = ["green" if t == p else "red" for t, p in zip(y_true, predicted, strict=True)]
     return plot_image_grid(images, titles, colors, suptitle=title or "Predictions (green = right, red = wrong)")
 
 
 def plot_confusion_matrix(
-    y_true: Sequence[int], y_pred: Sequence[int], class_names: Sequence[str],
-    normalize: bool = False, title: str = "Confusion matrix",
+    y_true: Sequence[int],
+    y_pred: Sequence[int],
+    class_names: Sequence[str],
+    normalize: bool = False,
+    title: str = "Confusion matrix",
 ) -> plt.Figure:
     """A labelled confusion matrix (rows: true class, columns: predicted class).
 
@@ -205,8 +214,9 @@ def plot_confusion_matrix(
     for i in range(k):
         for j in range(k):
             text = f"{matrix[i, j]:.2f}" if normalize else f"{int(matrix[i, j])}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8,
-                    color="white" if matrix[i, j] > threshold else "black")
+            ax.text(
+                j, i, text, ha="center", va="center", fontsize=8, color="white" if matrix[i, j] > threshold else "black"
+            )
     fig.tight_layout()
     return fig
 

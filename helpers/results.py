@@ -20,8 +20,15 @@ from typing import Any
 from helpers import config
 
 COLUMNS = (
-    "experiment", "notebook", "backbone", "train_images", "epochs",
-    "test_accuracy", "test_loss", "seconds", "profile",
+    "experiment",
+    "notebook",
+    "backbone",
+    "train_images",
+    "epochs",
+    "test_accuracy",
+    "test_loss",
+    "seconds",
+    "profile",
 )
 
 

@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"-> {notebook.relative_to(root)}", flush=True)
         try:
             papermill.execute_notebook(
-                str(notebook), str(run_dir / notebook.name), cwd=str(notebook.parent), kernel_name="python3",
+                str(notebook),
+                str(run_dir / notebook.name),
+                cwd=str(notebook.parent),
+                kernel_name="python3",
                 progress_bar=False,
             )
         except papermill.PapermillExecutionError as err:

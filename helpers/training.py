@@ -79,10 +79,20 @@ def fit_and_record(
     )
     seconds = time.perf_counter() - started
     test_metrics = model.evaluate(test_data, return_dict=True, verbose=0)
-    row = record(experiment, model, history, test_metrics, notebook=notebook, train_images=train_images,
-                 seconds=seconds, backbone=backbone)
-    print(f"{experiment}: test accuracy {row['test_accuracy']:.1%}, test loss {row['test_loss']:.3f} "
-          f"on the full test set ({seconds:.0f} s of training)")
+    row = record(
+        experiment,
+        model,
+        history,
+        test_metrics,
+        notebook=notebook,
+        train_images=train_images,
+        seconds=seconds,
+        backbone=backbone,
+    )
+    print(
+        f"{experiment}: test accuracy {row['test_accuracy']:.1%}, test loss {row['test_loss']:.3f} "
+        f"on the full test set ({seconds:.0f} s of training)"
+    )
     return history, test_metrics
 
 

@@ -37,7 +37,11 @@ def tiny_inner_model():
 
     keras.utils.set_random_seed(0)
     return keras.Sequential(
-        [keras.Input((None, None, 3)), keras.layers.Conv2D(8, 3, activation="relu"), keras.layers.GlobalAveragePooling2D()]
+        [
+            keras.Input((None, None, 3)),
+            keras.layers.Conv2D(8, 3, activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+        ]
     )
 
 

@@ -19,8 +19,12 @@ def test_tiny_folders_have_the_requested_layout(tiny_data):
 
 
 def test_tiny_classes_differ_in_colour(tiny_data):
-    means = {c: np.mean([data.load_image(p, (32, 32)).mean(axis=(0, 1)) for p in data.list_images(tiny_data / "train" / c)], axis=0)
-             for c in data.TINY_CLASSES}
+    means = {
+        c: np.mean(
+            [data.load_image(p, (32, 32)).mean(axis=(0, 1)) for p in data.list_images(tiny_data / "train" / c)], axis=0
+        )
+        for c in data.TINY_CLASSES
+    }
     assert means["red_circle"][0] > means["red_circle"][2]
     assert means["blue_triangle"][2] > means["blue_triangle"][0]
 
@@ -33,8 +37,10 @@ def test_walk_through_dir_is_sorted_and_counts(tiny_data, capsys):
     assert capsys.readouterr().out.strip().splitlines() == lines
 
 
-@pytest.mark.parametrize(("available", "fraction", "reference", "expected"),
-                         [(375, 0.01, 750, 7), (375, 0.1, 750, 75), (375, 1.0, 750, 375), (12, 0.5, None, 6), (3, 0.01, None, 1)])
+@pytest.mark.parametrize(
+    ("available", "fraction", "reference", "expected"),
+    [(375, 0.01, 750, 7), (375, 0.1, 750, 75), (375, 1.0, 750, 375), (12, 0.5, None, 6), (3, 0.01, None, 1)],
+)
 def test_subset_size(available, fraction, reference, expected):
     assert data.subset_size(available, fraction, reference) == expected
 
@@ -43,7 +49,7 @@ def test_make_subset_is_exact_deterministic_and_leaves_src(tiny_data, tmp_path):
     before = sorted(p.name for p in (tiny_data / "train").rglob("*.jpg"))
     a = data.make_subset(tiny_data / "train", tmp_path / "a", 0.5, seed=1)
     b = data.make_subset(tiny_data / "train", tmp_path / "b", 0.5, seed=1)
-    c = data.make_subset(tiny_data / "train", tmp_path / "c", 0.5, seed=2)
+    data.make_subset(tiny_data / "train", tmp_path / "c", 0.5, seed=2)
     assert a == b == {k: 6 for k in data.TINY_CLASSES}
     names = lambda d: sorted(p.name for p in d.rglob("*.jpg"))  # noqa: E731
     assert names(tmp_path / "a") == names(tmp_path / "b") != names(tmp_path / "c")

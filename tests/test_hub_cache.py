@@ -39,8 +39,9 @@ def test_seed_builds_the_real_mobilenet_twin(tmp_path):
     module = hub.load(str(target))
     x = np.random.default_rng(0).uniform(0, 1, (2, 64, 64, 3)).astype("float32")
     features = np.asarray(module(x))
-    base = keras.applications.MobileNetV2(alpha=0.35, include_top=False, weights="imagenet", input_shape=(64, 64, 3),
-                                          pooling="avg")
+    base = keras.applications.MobileNetV2(
+        alpha=0.35, include_top=False, weights="imagenet", input_shape=(64, 64, 3), pooling="avg"
+    )
     expected = np.asarray(base(keras.applications.mobilenet_v2.preprocess_input(x * 255.0), training=False))
     assert features.shape == (2, 1280)
     np.testing.assert_allclose(features, expected, atol=1e-4)

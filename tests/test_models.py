@@ -21,8 +21,10 @@ def _unfreeze_probe() -> keras.Model:
 def test_unfreeze_last_keeps_batchnorm_frozen(n):
     base = _unfreeze_probe()
     names = models.unfreeze_last(base, n)
-    tail = base.layers[len(base.layers) - n:] if n else []
-    assert names == [layer.name for layer in tail if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)]
+    tail = base.layers[len(base.layers) - n :] if n else []
+    assert names == [
+        layer.name for layer in tail if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)
+    ]
     assert names == models.expected_trainable(base, n)
     assert not any(layer.trainable for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization))
     assert all(not layer.trainable for layer in base.layers[: len(base.layers) - n])
@@ -40,8 +42,11 @@ def test_rescaling_matches_preprocess_input():
     np.testing.assert_allclose(ours, theirs, atol=1e-6)
     ours = np.asarray(models.rescaling_layer("efficientnet_b0")(pixels))
     np.testing.assert_allclose(ours, keras.applications.efficientnet.preprocess_input(pixels.copy()))
-    np.testing.assert_allclose(np.asarray(models.rescaling_layer("resnet50_v2")(pixels)),
-                               keras.applications.resnet_v2.preprocess_input(pixels.copy()), atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(models.rescaling_layer("resnet50_v2")(pixels)),
+        keras.applications.resnet_v2.preprocess_input(pixels.copy()),
+        atol=1e-6,
+    )
 
 
 def test_feature_extractor_structure_without_downloads():
@@ -120,8 +125,13 @@ def test_hub_layer_trains_a_head_in_sequential_and_functional(tiny_hub_handle, t
     train, _, names = image_folders(tiny_data / "train", tiny_data / "test", (32, 32), 64)
     x, y = next(iter(train))
     x = x / 255.0
-    sequential = keras.Sequential([keras.Input((32, 32, 3)), models.HubFeatureExtractor(tiny_hub_handle),
-                                   keras.layers.Dense(len(names), activation="softmax")])
+    sequential = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            models.HubFeatureExtractor(tiny_hub_handle),
+            keras.layers.Dense(len(names), activation="softmax"),
+        ]
+    )
     inputs = keras.Input((32, 32, 3))
     outputs = keras.layers.Dense(len(names), activation="softmax")(models.HubFeatureExtractor(tiny_hub_handle)(inputs))
     functional = keras.Model(inputs, outputs)
@@ -140,7 +150,9 @@ def test_hub_layer_refuses_trainable(tiny_hub_handle):
 
 
 def test_model_with_hub_layer_saves_and_loads(tiny_hub_handle, tmp_path):
-    model = keras.Sequential([keras.Input((24, 24, 3)), models.HubFeatureExtractor(tiny_hub_handle), keras.layers.Dense(2)])
+    model = keras.Sequential(
+        [keras.Input((24, 24, 3)), models.HubFeatureExtractor(tiny_hub_handle), keras.layers.Dense(2)]
+    )
     model.save(tmp_path / "m.keras")
     again = keras.models.load_model(tmp_path / "m.keras")
     x = np.random.default_rng(3).uniform(0, 1, (2, 24, 24, 3)).astype("float32")

@@ -19,7 +19,9 @@ def _history(loss, acc, val_loss=None, val_acc=None, epoch=None, metric="accurac
 def test_loss_curves_have_titled_labelled_axes_and_lines():
     fig = plotting.plot_loss_curves(_history([1.0, 0.5, 0.3], [0.4, 0.7, 0.8], [1.1, 0.7, 0.6], [0.3, 0.6, 0.7]))
     assert plotting.figure_lines(fig) == {
-        "Loss": ["training loss", "validation loss"], "Accuracy": ["training accuracy", "validation accuracy"]}
+        "Loss": ["training loss", "validation loss"],
+        "Accuracy": ["training accuracy", "validation accuracy"],
+    }
     loss_ax = fig.axes[0]
     assert (loss_ax.get_xlabel(), loss_ax.get_ylabel()) == ("epoch", "loss")
     assert list(loss_ax.get_lines()[0].get_xdata()) == [1, 2, 3]
@@ -75,9 +77,13 @@ def test_class_examples_and_predictions(tiny_data):
     from helpers.data import image_folders
 
     fig = plotting.plot_class_examples(tiny_data / "train", per_class=2, image_size=(32, 32))
-    assert [ax.get_title().split("\n")[0] for ax in fig.axes] == ["blue_triangle"] * 2 + ["green_square"] * 2 + ["red_circle"] * 2
+    assert [ax.get_title().split("\n")[0] for ax in fig.axes] == ["blue_triangle"] * 2 + ["green_square"] * 2 + [
+        "red_circle"
+    ] * 2
     _, test, names = image_folders(tiny_data / "train", tiny_data / "test", (32, 32), 4)
-    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((32, 32, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")]
+    )
     images, y_true, probs = plotting.predict_dataset(model, test)
     assert images.shape == (12, 32, 32, 3) and probs.shape == (12, 3) and y_true.tolist() == sorted(y_true.tolist())
     fig = plotting.plot_predictions(model, test, names, n=6)

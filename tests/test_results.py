@@ -12,10 +12,27 @@ def _history(epochs):
 def test_record_appends_rows_with_every_column(tmp_path):
     path = tmp_path / "results.csv"
     model = types.SimpleNamespace(name="m")
-    results.record("a", model, _history(range(5)), {"accuracy": 0.61234, "loss": 1.2}, notebook="01", train_images=750,
-                   seconds=12.34, backbone="mobilenet_v2_035", path=path)
-    row = results.record("b", model, _history(range(5, 10)), {"accuracy": 0.7, "loss": 0.9}, notebook="04",
-                         train_images=750, seconds=1, path=path)
+    results.record(
+        "a",
+        model,
+        _history(range(5)),
+        {"accuracy": 0.61234, "loss": 1.2},
+        notebook="01",
+        train_images=750,
+        seconds=12.34,
+        backbone="mobilenet_v2_035",
+        path=path,
+    )
+    row = results.record(
+        "b",
+        model,
+        _history(range(5, 10)),
+        {"accuracy": 0.7, "loss": 0.9},
+        notebook="04",
+        train_images=750,
+        seconds=1,
+        path=path,
+    )
     assert row["epochs"] == 10 and row["backbone"] == "m"
     lines = path.read_text().splitlines()
     assert lines[0].split(",") == list(results.COLUMNS) and len(lines) == 3
@@ -24,15 +41,21 @@ def test_record_appends_rows_with_every_column(tmp_path):
 
 def test_record_needs_evaluate_metrics(tmp_path):
     with pytest.raises(KeyError, match="return_dict"):
-        results.record("a", None, _history([0]), {"acc": 1}, notebook="01", train_images=1, seconds=1, path=tmp_path / "r.csv")
+        results.record(
+            "a", None, _history([0]), {"acc": 1}, notebook="01", train_images=1, seconds=1, path=tmp_path / "r.csv"
+        )
 
 
 def test_table_and_plot_keep_the_latest_row_per_experiment(tmp_path):
     path = tmp_path / "results.csv"
     assert results.results_table(path) == "No results recorded yet."
     for acc in (0.5, 0.6):
-        results.record("a", None, _history([0]), {"accuracy": acc, "loss": 1}, notebook="02", train_images=7, seconds=1, path=path)
-    results.record("b", None, _history([0]), {"accuracy": 0.9, "loss": 1}, notebook="01", train_images=7, seconds=1, path=path)
+        results.record(
+            "a", None, _history([0]), {"accuracy": acc, "loss": 1}, notebook="02", train_images=7, seconds=1, path=path
+        )
+    results.record(
+        "b", None, _history([0]), {"accuracy": 0.9, "loss": 1}, notebook="01", train_images=7, seconds=1, path=path
+    )
     table = results.results_table(path).splitlines()
     assert table[0].startswith("experiment") and [line.split()[0] for line in table[1:]] == ["b", "a"]
     assert "0.6" in table[2] and len(results.load_results(path, latest_only=False)) == 3
@@ -48,7 +71,15 @@ def test_plot_without_results_says_what_to_do(tmp_path):
 
 
 def test_summary_cli_writes_the_plot(tmp_path, capsys):
-    results.record("a", None, _history([0]), {"accuracy": 0.5, "loss": 1}, notebook="02", train_images=7, seconds=1,
-                   path=tmp_path / "results.csv")
+    results.record(
+        "a",
+        None,
+        _history([0]),
+        {"accuracy": 0.5, "loss": 1},
+        notebook="02",
+        train_images=7,
+        seconds=1,
+        path=tmp_path / "results.csv",
+    )
     assert results.main(["summary", str(tmp_path)]) == 0
     assert (tmp_path / "results.png").exists() and "experiment" in capsys.readouterr().out

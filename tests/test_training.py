@@ -16,15 +16,30 @@ def test_augmentation_changes_images_only_in_training():
 def test_fit_and_record_evaluates_the_full_test_set_and_records(tiny_data, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_RUN_DIR", str(tmp_path))
     train, test, names = image_folders(tiny_data / "train", tiny_data / "test", (32, 32), 8)
-    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Rescaling(1 / 255),
-                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    history, metrics = training.fit_and_record(model, train, test, experiment="tiny", notebook="99",
-                                               train_images=36, epochs=2)
+    history, metrics = training.fit_and_record(
+        model, train, test, experiment="tiny", notebook="99", train_images=36, epochs=2
+    )
     assert history.epoch == [0, 1] and set(metrics) >= {"accuracy", "loss"}
     assert metrics == model.evaluate(test, return_dict=True, verbose=0)
-    history, _ = training.fit_and_record(model, train, test, experiment="tiny_more", notebook="99", train_images=36,
-                                         epochs=3, initial_epoch=len(history.epoch))
+    history, _ = training.fit_and_record(
+        model,
+        train,
+        test,
+        experiment="tiny_more",
+        notebook="99",
+        train_images=36,
+        epochs=3,
+        initial_epoch=len(history.epoch),
+    )
     assert history.epoch == [2]
     rows = load_results(tmp_path / "results.csv")
     assert [(r["experiment"], r["epochs"]) for r in rows] == [("tiny", "2"), ("tiny_more", "3")]
