@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     import papermill
 
     root = config.find_root()
+    # Notebooks run with their own folder as working directory: make relative paths absolute first.
+    for name in (config.ENV_DATA_DIR, config.ENV_DATA_ROOT, "KERAS_HOME", "TFHUB_CACHE_DIR"):
+        if os.environ.get(name):
+            os.environ[name] = str(Path(os.environ[name]).expanduser().resolve())
     run_dir = new_run_dir(Path(args.runs_dir or root / "runs"), "")
     env = {config.ENV_RUN_DIR: str(run_dir), config.ENV_IMAGES_DIR: str(run_dir / "images")}
     os.environ.update(env)
