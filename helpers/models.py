@@ -139,8 +139,10 @@ def build_feature_extractor(
 ) -> keras.Model:
     """A frozen pretrained base with a new softmax head, built with the Functional API.
 
-    The base is called with ``training=False`` so its BatchNormalization layers stay in
-    inference mode even after some layers are unfrozen for fine-tuning.
+    The base is called with ``training=False`` to state the intent (and for Keras 2). In
+    Keras 3, ``fit`` passes ``training=True`` down through it anyway; what keeps the
+    base's BatchNormalization layers in inference mode is that they stay frozen, which
+    :func:`unfreeze_last` guarantees.
 
     Example:
         >>> model = build_feature_extractor("mobilenet_v2_035", (224, 224, 3), 10)  # doctest: +SKIP
@@ -166,8 +168,9 @@ def build_feature_extractor(
 def unfreeze_last(base: keras.Model, n: int) -> list[str]:
     """Make the last ``n`` layers of ``base`` trainable, keeping every BatchNormalization layer frozen.
 
-    All other layers are frozen. Recompile the model afterwards: ``trainable`` changes
-    take effect only at ``compile``.
+    All other layers are frozen. A frozen BatchNormalization layer always runs in
+    inference mode (it keeps its ImageNet statistics). Recompile the model afterwards:
+    ``trainable`` changes take effect only at ``compile``.
 
     Returns:
         the names of the layers that are now trainable, in order.

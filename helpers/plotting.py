@@ -32,6 +32,12 @@ def _epochs(history: HistoryLike, length: int) -> list[int]:
     return [e + 1 for e in epoch] if epoch else list(range(1, length + 1))
 
 
+def _epoch_ticks(ax: plt.Axes, last_epoch: int) -> None:
+    """Whole-number epoch ticks (matplotlib would label a 1-epoch run 0.96 ... 1.04)."""
+    step = max(1, -(-last_epoch // 12))
+    ax.set_xticks(range(1, last_epoch + 1, step))
+
+
 def plot_loss_curves(history: HistoryLike, metric: str = "accuracy", title: str | None = None) -> plt.Figure:
     """Training and validation loss and ``metric`` per epoch, side by side.
 
@@ -54,7 +60,7 @@ def plot_loss_curves(history: HistoryLike, metric: str = "accuracy", title: str 
         if f"val_{key}" in logs:
             ax.plot(epochs, logs[f"val_{key}"], marker="o", label=f"validation {key}")
         ax.set(title=key.replace("_", " ").capitalize(), xlabel="epoch", ylabel=key)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        _epoch_ticks(ax, max(epochs))
         ax.legend()
     if title:
         fig.suptitle(title)
@@ -91,6 +97,7 @@ def compare_histories(
             if name in first:
                 values = list(first[name]) + list(second.get(name, []))
                 ax.plot(range(1, len(values) + 1), values, marker="o", label=f"{label} {key}")
+                _epoch_ticks(ax, len(values))
         ax.axvline(initial_epochs + 0.5, color="grey", linestyle="--", label="start of fine-tuning")
         ax.set(title=key.replace("_", " ").capitalize(), xlabel="epoch", ylabel=key)
         ax.legend()

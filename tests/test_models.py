@@ -58,12 +58,17 @@ def test_feature_extractor_structure_without_downloads():
     assert counts["trainable"] == 1280 * 5 + 5 and counts["non_trainable"] > 100_000
 
 
-def test_feature_extractor_calls_base_in_inference_mode():
-    """The base's BatchNorm uses its moving statistics even when the model trains."""
+def test_batchnorm_stays_in_inference_mode_after_unfreeze_last():
+    """The base's BatchNorm uses its moving statistics even when the model trains (it stays frozen)."""
     model = models.build_feature_extractor("mobilenet_v2_035", (32, 32, 3), 2, weights=None)
     models.unfreeze_last(model.get_layer("base"), 20)
     x = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3)).astype("float32")
     np.testing.assert_allclose(np.asarray(model(x, training=True)), np.asarray(model(x, training=False)), atol=1e-5)
+    bn = next(layer for layer in model.get_layer("base").layers if isinstance(layer, keras.layers.BatchNormalization))
+    before = np.asarray(bn.moving_mean).copy()
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    model.fit(x, np.eye(2)[[0, 1, 0, 1]], epochs=1, verbose=0)
+    np.testing.assert_array_equal(before, np.asarray(bn.moving_mean))
 
 
 def test_checkpoint_round_trip_between_two_builds(tmp_path):

@@ -105,3 +105,10 @@ def test_save_fig_writes_png(tmp_path):
     fig = plotting.plot_loss_curves({"loss": [1.0], "accuracy": [0.5]})
     path = plotting.save_fig("curves", fig, tmp_path)
     assert path == tmp_path / "curves.png" and path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_epoch_ticks_are_whole_numbers_even_for_one_epoch():
+    fig = plotting.plot_loss_curves({"loss": [1.0], "accuracy": [0.5]})
+    assert list(fig.axes[0].get_xticks()) == [1]
+    fig = plotting.compare_histories({"loss": [1.0], "accuracy": [0.5]}, {"loss": [0.9], "accuracy": [0.6]}, 1)
+    assert list(fig.axes[0].get_xticks()) == [1, 2]
