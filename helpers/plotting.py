@@ -53,7 +53,7 @@ def plot_loss_curves(history: HistoryLike, metric: str = "accuracy", title: str 
     logs = _history_dict(history)
     if metric not in logs:
         raise KeyError(f"{metric!r} is not in the history; it has {sorted(logs)}.")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     for ax, key in zip(axes, ("loss", metric), strict=True):
         epochs = _epochs(history, len(logs[key]))
         ax.plot(epochs, logs[key], marker="o", label=f"training {key}")
@@ -64,7 +64,6 @@ def plot_loss_curves(history: HistoryLike, metric: str = "accuracy", title: str 
         ax.legend()
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -90,7 +89,7 @@ def compare_histories(
             f"The fine-tuning run starts at epoch index {new_epochs[0]}, not {initial_epochs}: "
             "fit it with initial_epoch=len(history.epoch) so no epoch is repeated."
         )
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
     for ax, key in zip(axes, ("loss", metric), strict=True):
         for prefix, label in (("", "training"), ("val_", "validation")):
             name = prefix + key
@@ -103,7 +102,6 @@ def compare_histories(
         ax.legend()
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -128,7 +126,7 @@ def plot_image_grid(
     """
     n = len(images)
     nrows = max(1, -(-n // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 3.4 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 3.4 * nrows), squeeze=False, layout="constrained")
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
@@ -136,12 +134,11 @@ def plot_image_grid(
             ax.set_title(titles[i], fontsize=9, color=(colors[i] if colors else "black"))
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
     return fig
 
 
 def plot_class_examples(folder: str | Path, per_class: int = 3, image_size: tuple[int, int] = (160, 160)) -> plt.Figure:
-    """The first ``per_class`` images (by file name) of every class in an image folder, one row per class.
+    """The first ``per_class`` images (by file name) of every class in an image folder, two classes per row.
 
     Example:
         >>> fig = plot_class_examples("data/food/train")  # doctest: +SKIP
@@ -153,7 +150,14 @@ def plot_class_examples(folder: str | Path, per_class: int = 3, image_size: tupl
         for path in list_images(Path(folder) / name)[:per_class]:
             images.append(load_image(path, image_size))
             titles.append(f"{name}\n{path.name}")
-    return plot_image_grid(images, titles, ncols=per_class, suptitle=f"Examples from {Path(folder).name}/")
+    folder = Path(folder)
+    ncols = per_class * 2 if per_class <= 3 else per_class
+    return plot_image_grid(
+        images,
+        titles,
+        ncols=ncols,
+        suptitle=f"First {per_class} images of each class in {folder.parent.name}/{folder.name}/",
+    )
 
 
 def predict_dataset(model, dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -211,7 +215,7 @@ def plot_confusion_matrix(
     if normalize:
         matrix = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     size = max(5.0, 0.6 * k + 2)
-    fig, ax = plt.subplots(figsize=(size, size))
+    fig, ax = plt.subplots(figsize=(size, size), layout="constrained")
     shown = ax.imshow(matrix, cmap="Blues")
     fig.colorbar(shown, ax=ax, fraction=0.046)
     ax.set(xticks=range(k), yticks=range(k), xlabel="predicted class", ylabel="true class", title=title)
@@ -224,7 +228,6 @@ def plot_confusion_matrix(
             ax.text(
                 j, i, text, ha="center", va="center", fontsize=8, color="white" if matrix[i, j] > threshold else "black"
             )
-    fig.tight_layout()
     return fig
 
 
