@@ -132,9 +132,9 @@ def plot_results(path: str | Path | None = None, title: str = "Test accuracy of 
     rows = sorted(load_results(path), key=lambda r: r["notebook"])
     if not rows:
         raise ValueError(f"No results in {results_path(path)} yet: run a notebook that records one first.")
-    names = [f"{r['experiment']} ({r['train_images']} imgs)" for r in rows]
+    names = [f"{r['experiment']}\n{r['backbone']}, {r['train_images']} training images" for r in rows]
     accuracy = [float(r["test_accuracy"]) for r in rows]
-    fig, ax = plt.subplots(figsize=(9, 0.5 * len(rows) + 1.5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(9, 0.7 * len(rows) + 1.5), layout="constrained")
     bars = ax.barh(names, accuracy, color="tab:blue")
     ax.bar_label(bars, labels=[f"{a:.1%}" for a in accuracy], padding=3)
     ax.set(xlim=(0, 1.1), xlabel="test accuracy (full test set)", ylabel="experiment", title=title)

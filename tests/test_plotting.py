@@ -77,9 +77,9 @@ def test_class_examples_and_predictions(tiny_data):
     from helpers.data import image_folders
 
     fig = plotting.plot_class_examples(tiny_data / "train", per_class=2, image_size=(32, 32))
-    assert [ax.get_title().split("\n")[0] for ax in fig.axes if ax.get_title()] == ["blue_triangle"] * 2 + ["green_square"] * 2 + [
-        "red_circle"
-    ] * 2
+    assert [ax.get_title().split("\n")[0] for ax in fig.axes if ax.get_title()] == ["blue_triangle"] * 2 + [
+        "green_square"
+    ] * 2 + ["red_circle"] * 2
     _, test, names = image_folders(tiny_data / "train", tiny_data / "test", (32, 32), 4)
     model = keras.Sequential(
         [keras.Input((32, 32, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")]

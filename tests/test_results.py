@@ -51,17 +51,33 @@ def test_table_and_plot_keep_the_latest_row_per_experiment(tmp_path):
     assert results.results_table(path) == "No results recorded yet."
     for acc in (0.5, 0.6):
         results.record(
-            "a", None, _history([0]), {"accuracy": acc, "loss": 1}, notebook="02", train_images=7, seconds=1, path=path
+            "a",
+            None,
+            _history([0]),
+            {"accuracy": acc, "loss": 1},
+            notebook="02",
+            train_images=7,
+            seconds=1,
+            path=path,
+            backbone="x",
         )
     results.record(
-        "b", None, _history([0]), {"accuracy": 0.9, "loss": 1}, notebook="01", train_images=7, seconds=1, path=path
+        "b",
+        None,
+        _history([0]),
+        {"accuracy": 0.9, "loss": 1},
+        notebook="01",
+        train_images=7,
+        seconds=1,
+        path=path,
+        backbone="x",
     )
     table = results.results_table(path).splitlines()
     assert table[0].startswith("experiment") and [line.split()[0] for line in table[1:]] == ["b", "a"]
     assert "0.6" in table[2] and len(results.load_results(path, latest_only=False)) == 3
     fig = results.plot_results(path)
     ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["b (7 imgs)", "a (7 imgs)"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["b\nx, 7 training images", "a\nx, 7 training images"]
     assert ax.get_xlabel() == "test accuracy (full test set)" and ax.get_title()
 
 
