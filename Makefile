@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test run smoke lab lint strip benchmark clean-venv
+.PHONY: test run smoke lab lint strip benchmark offline-cache
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ run: $(STAMP)
 ## smoke: the same in the tiny smoke profile (seconds per notebook)
 smoke:
 	COURSE_SMOKE=1 $(MAKE) run
+
+## offline-cache: copy weights from KERAS_CACHE_SRC into the Keras cache and build the backbone's TF Hub twin
+KERAS_CACHE_SRC ?= ../shared/weights/keras
+offline-cache: $(STAMP)
+	$(BIN)/python -m helpers.hub_cache offline --keras-src $(KERAS_CACHE_SRC) --backbone $(or $(COURSE_BACKBONE),mobilenet_v2_035)
 
 ## lab: open JupyterLab on the notebooks
 lab: $(STAMP)

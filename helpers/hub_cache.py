@@ -12,6 +12,7 @@ Command line::
     python -m helpers.hub_cache seed                       # mobilenet_v2_035
     python -m helpers.hub_cache seed --backbone mobilenet_v1_025 --cache-dir /tmp/hub
     python -m helpers.hub_cache where HANDLE              # print the cache folder
+    python -m helpers.hub_cache offline --keras-src ../shared/weights/keras   # fill the Keras cache, then seed
 """
 
 from __future__ import annotations
@@ -127,6 +128,40 @@ def seed(backbone: str = "mobilenet_v2_035", cache: str | Path | None = None) ->
         return place(built, handle, cache)
 
 
+def keras_cache_dir() -> Path:
+    """The folder Keras caches downloaded weights in: ``$KERAS_HOME/models`` or ``~/.keras/models``.
+
+    Example:
+        >>> keras_cache_dir().name
+        'models'
+    """
+    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "models"
+
+
+def fill_keras_cache(src: str | Path) -> list[Path]:
+    """Copy weight files from another Keras cache (``src`` or ``src/models``) into this one, keeping existing files.
+
+    Returns:
+        the files copied (already-present files are left alone).
+
+    Example:
+        >>> fill_keras_cache("../shared/weights/keras")  # doctest: +SKIP
+        [PosixPath('/root/.keras/models/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5'), ...]
+    """
+    src = Path(src)
+    src = src / "models" if (src / "models").is_dir() else src
+    if not src.is_dir():
+        raise FileNotFoundError(f"{src} is not a folder of Keras weight files (.h5, .json).")
+    target = keras_cache_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for file in sorted(src.iterdir()):
+        if file.suffix in (".h5", ".json") and not (target / file.name).exists():
+            shutil.copyfile(file, target / file.name)
+            copied.append(target / file.name)
+    return copied
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m helpers.hub_cache", description=__doc__.split("\n\n")[0])
@@ -136,9 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     seed_cmd.add_argument("--cache-dir", default=None, help="default: $TFHUB_CACHE_DIR or <tmp>/tfhub_modules")
     where = sub.add_parser("where", help="print where tensorflow_hub caches a handle")
     where.add_argument("handle")
+    offline = sub.add_parser("offline", help="copy weights into the Keras cache, then seed the backbone's TF Hub twin")
+    offline.add_argument("--keras-src", required=True, help="another Keras cache, e.g. ../shared/weights/keras")
+    offline.add_argument("--backbone", default="mobilenet_v2_035")
     args = parser.parse_args(argv)
     if args.command == "seed":
         print(seed(args.backbone, args.cache_dir))
+    elif args.command == "offline":
+        copied = fill_keras_cache(args.keras_src)
+        print(f"Keras cache {keras_cache_dir()}: {len(copied)} file(s) copied")
+        print(f"TF Hub twin of {args.backbone}: {seed(args.backbone)}")
     else:
         print(module_dir(args.handle))
     return 0

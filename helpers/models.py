@@ -245,7 +245,13 @@ class HubFeatureExtractor(keras.layers.Layer):
 
         self.handle = handle
         self.output_key = output_key
-        self._module = hub.load(handle)
+        try:
+            self._module = hub.load(handle)
+        except (OSError, ValueError) as err:  # urllib's errors are OSErrors
+            raise ConnectionError(
+                f"Could not load the TF Hub module {handle} ({err}). Without internet, build it from the Keras cache: "
+                "python -m helpers.hub_cache seed --backbone <name> (see the README, 'Running offline')."
+            ) from err
         self._module_params = int(sum(v.shape.num_elements() for v in self._module.variables))
 
     @property

@@ -51,3 +51,24 @@ def test_seed_builds_the_real_mobilenet_twin(tmp_path):
 def test_seed_of_unknown_backbone_fails():
     with pytest.raises(KeyError):
         hub_cache.seed("nope")
+
+
+def test_fill_keras_cache_copies_but_never_overwrites(tmp_path, monkeypatch):
+    src = tmp_path / "src" / "models"
+    src.mkdir(parents=True)
+    (src / "a.h5").write_bytes(b"new")
+    (src / "b.json").write_bytes(b"{}")
+    (src / "notes.txt").write_bytes(b"skip me")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / "models").mkdir(parents=True)
+    (tmp_path / "home" / "models" / "a.h5").write_bytes(b"mine")
+    assert hub_cache.fill_keras_cache(tmp_path / "src") == [tmp_path / "home" / "models" / "b.json"]
+    assert (tmp_path / "home" / "models" / "a.h5").read_bytes() == b"mine"
+    with pytest.raises(FileNotFoundError, match="not a folder"):
+        hub_cache.fill_keras_cache(tmp_path / "nope")
+
+
+def test_unreachable_handle_says_how_to_work_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path))
+    with pytest.raises(ConnectionError, match="helpers.hub_cache seed"):
+        models.HubFeatureExtractor("https://tfhub.dev/course-tests/not-cached/feature_vector/1")
