@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent
 SHARED = ROOT.parent / "shared"
 SHARED_KERAS = SHARED / "weights" / "keras"
 OFFLINE_BACKBONE = "mobilenet_v2_035"
+#: Whether real ImageNet weights are at hand offline.
+SEEDED = (SHARED_KERAS / "models").is_dir()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,11 +44,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     for name in ("COURSE_DATA_DIR", "COURSE_BACKBONE"):
         os.environ.pop(name, None)
-    if (SHARED_KERAS / "models").is_dir():
+    os.environ["KERAS_HOME"] = str(tmp / "keras")  # never the learner's own cache
+    if SEEDED:
         shutil.copytree(SHARED_KERAS, tmp / "keras")  # the shared folder is read-only
         for path in (tmp / "keras").rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
-        os.environ["KERAS_HOME"] = str(tmp / "keras")
         os.environ["COURSE_BACKBONE"] = OFFLINE_BACKBONE
     config.course_tmp = tmp  # type: ignore[attr-defined]
 
@@ -59,12 +61,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     notebooks = [item for item in items if _is_notebook(item)]
     if not notebooks:
         return
-    if "KERAS_HOME" not in os.environ and os.environ.get("COURSE_ALLOW_DOWNLOADS") != "1":
+    if not SEEDED and os.environ.get("COURSE_ALLOW_DOWNLOADS") != "1":
         skip = pytest.mark.skip(reason="notebooks need ../shared/weights (offline) or COURSE_ALLOW_DOWNLOADS=1")
         for item in notebooks:
             item.add_marker(skip)
         return
-    if "KERAS_HOME" in os.environ:
+    if SEEDED:
         from helpers import hub_cache
 
         hub_cache.seed(OFFLINE_BACKBONE)
