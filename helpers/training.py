@@ -75,6 +75,7 @@ def fit_and_record(
         steps_per_epoch=profile.steps_per_epoch,
         validation_data=test_data,
         callbacks=list(callbacks),
+        shuffle=False,  # the tf.data pipeline shuffles the training data itself; Keras would ignore (and warn)
         verbose=2,
     )
     seconds = time.perf_counter() - started
