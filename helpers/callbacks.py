@@ -7,8 +7,10 @@ Keras 3 only saves weights to files ending in ``.weights.h5``.
 
 from __future__ import annotations
 
+import csv
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import keras
 
@@ -118,3 +120,34 @@ def latest_checkpoint(experiment: str, root: str | Path | None = None) -> Path:
             f"No checkpoint of {experiment!r} under {root}. Run the notebook that trains {experiment!r} first."
         )
     return max(found, key=_run_key) / "checkpoint.weights.h5"
+
+
+def history_logger(checkpoint: str | Path) -> keras.callbacks.CSVLogger:
+    """Log every epoch's metrics to ``history.csv`` beside ``checkpoint``, so a later notebook can plot them.
+
+    A checkpoint holds weights only; this file keeps the training curves that led to them.
+
+    Example:
+        >>> callbacks = [checkpoint_callback(ckpt), history_logger(ckpt)]  # doctest: +SKIP
+    """
+    path = Path(checkpoint).parent / "history.csv"
+    if path.exists():
+        raise FileExistsError(f"{path} exists; use a new checkpoint_path() for a new run.")
+    return keras.callbacks.CSVLogger(str(path))
+
+
+def load_history(checkpoint: str | Path) -> SimpleNamespace:
+    """The training history saved by :func:`history_logger` beside ``checkpoint``, shaped like a Keras ``History``.
+
+    Example:
+        >>> history_2 = load_history(latest_checkpoint("03_model_2_10_percent_aug"))  # doctest: +SKIP
+        >>> history_2.epoch, sorted(history_2.history)  # doctest: +SKIP
+        ([0, 1, 2, 3, 4], ['accuracy', 'loss', 'val_accuracy', 'val_loss'])
+    """
+    path = Path(checkpoint).parent / "history.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: train the model again with history_logger() among its callbacks.")
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    logs = {key: [float(row[key]) for row in rows] for key in rows[0] if key != "epoch"} if rows else {}
+    return SimpleNamespace(history=logs, epoch=[int(row["epoch"]) for row in rows])

@@ -451,7 +451,8 @@ def food_data(percent: int, profile: config.Profile | None = None) -> tuple[Path
       (percent of Food-101's 750 images per class) under ``COURSE_DATA_ROOT``; the test
       folder is always the full ``test/``.
     - smoke profile: the same, from a tiny generated folder.
-    - otherwise: the course's archive for that percent is downloaded once and extracted.
+    - otherwise: the course's archive for that percent is downloaded once and extracted; the test
+      folder is the 10% archive's (every archive holds the same test set).
 
     Example:
         >>> train_dir, test_dir = food_data(10)  # doctest: +SKIP
@@ -460,10 +461,14 @@ def food_data(percent: int, profile: config.Profile | None = None) -> tuple[Path
         raise ValueError(f"percent must be one of {sorted(FOOD_ARCHIVES)}, got {percent}")
     profile = profile or config.load_profile()
     if profile.data_dir is None and not profile.smoke:
-        folder = profile.data_root / FOOD_ARCHIVES[percent].rsplit("/", 1)[-1].removesuffix(".zip")
-        if not (folder / "test").is_dir():
-            download_and_extract(FOOD_ARCHIVES[percent], profile.data_root)
-        return folder / "train", folder / "test"
+        # Every archive holds the same full test set; the 10% archive's copy is the one the course uses, so all
+        # subsets share one test folder.
+        folders = {}
+        for p in dict.fromkeys((percent, 10)):
+            folders[p] = profile.data_root / FOOD_ARCHIVES[p].rsplit("/", 1)[-1].removesuffix(".zip")
+            if not (folders[p] / "test").is_dir():
+                download_and_extract(FOOD_ARCHIVES[p], profile.data_root)
+        return folders[percent] / "train", folders[10] / "test"
     source = profile.data_dir if profile.data_dir is not None else tiny_food_dir(profile)
     for split in ("train", "test"):
         if not (source / split).is_dir():

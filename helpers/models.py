@@ -260,7 +260,10 @@ class HubFeatureExtractor(keras.layers.Layer):
         return self._module_params
 
     def call(self, inputs):
-        outputs = self._module(inputs)
+        if callable(self._module):  # a TF2 SavedModel
+            outputs = self._module(inputs)
+        else:  # an older TF1 Hub module: call its default signature
+            outputs = self._module.signatures["default"](inputs)
         if isinstance(outputs, dict):
             outputs = outputs[self.output_key or "default"]
         return outputs

@@ -179,13 +179,18 @@ def predict_dataset(model, dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return np.concatenate(images), y_true, np.concatenate(probs)
 
 
-def plot_predictions(model, dataset, class_names: Sequence[str], n: int = 9, title: str | None = None) -> plt.Figure:
-    """The first ``n`` images of ``dataset`` with true and predicted class and confidence (red when wrong).
+def plot_predictions(
+    model, dataset, class_names: Sequence[str], n: int = 9, title: str | None = None, every: int = 1
+) -> plt.Figure:
+    """``n`` images of ``dataset`` (every ``every``-th) with true and predicted class and confidence (red: wrong).
+
+    A test set sorted by class shows one class only in its first images: pass
+    ``every=test_images // len(class_names)`` to spread the ``n`` images over the classes.
 
     Example:
-        >>> fig = plot_predictions(model, test_data.take(1), class_names)  # doctest: +SKIP
+        >>> fig = plot_predictions(model, test_data, class_names, every=125)  # doctest: +SKIP
     """
-    images, y_true, probs = predict_dataset(model, dataset.unbatch().take(n).batch(n))
+    images, y_true, probs = predict_dataset(model, dataset.unbatch().shard(max(1, every), 0).take(n).batch(n))
     predicted = probs.argmax(axis=1)
     titles = [
         _label_text(class_names[t], class_names[p], probs[i, p])

@@ -30,10 +30,11 @@ def data_augmentation(seed: int = config.DEFAULT_SEED) -> keras.Sequential:
     """
     return keras.Sequential(
         [
+            # a different seed per layer, so that flips, turns, zooms and shifts are drawn independently
             keras.layers.RandomFlip("horizontal", seed=seed),
-            keras.layers.RandomRotation(0.1, seed=seed),
-            keras.layers.RandomZoom(0.1, seed=seed),
-            keras.layers.RandomTranslation(0.1, 0.1, seed=seed),
+            keras.layers.RandomRotation(0.1, seed=seed + 1),
+            keras.layers.RandomZoom(0.1, seed=seed + 2),
+            keras.layers.RandomTranslation(0.1, 0.1, seed=seed + 3),
         ],
         name="augmentation",
     )

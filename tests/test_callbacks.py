@@ -43,3 +43,25 @@ def test_checkpoint_saves_every_epoch_and_latest_finds_it(tmp_path):
     assert later != path and callbacks.latest_checkpoint("exp", tmp_path) == path
     with pytest.raises(FileNotFoundError, match="Run the notebook"):
         callbacks.latest_checkpoint("other", tmp_path)
+
+
+def test_history_logger_round_trip(tmp_path):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    path = callbacks.checkpoint_path("exp", tmp_path)
+    history = model.fit(
+        np.ones((4, 2)),
+        np.ones((4, 1)),
+        validation_data=(np.ones((2, 2)), np.ones((2, 1))),
+        epochs=3,
+        verbose=0,
+        callbacks=[callbacks.checkpoint_callback(path), callbacks.history_logger(path)],
+    )
+    loaded = callbacks.load_history(path)
+    assert loaded.epoch == history.epoch == [0, 1, 2]
+    assert sorted(loaded.history) == sorted(history.history)
+    np.testing.assert_allclose(loaded.history["val_loss"], history.history["val_loss"], rtol=1e-5)
+    with pytest.raises(FileExistsError):
+        callbacks.history_logger(path)
+    with pytest.raises(FileNotFoundError, match="history_logger"):
+        callbacks.load_history(tmp_path / "other" / "checkpoint.weights.h5")

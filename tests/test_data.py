@@ -211,3 +211,15 @@ def test_load_image_range_and_shape():
 
 def test_tests_leave_course_folders_alone():
     assert os.environ["COURSE_RUN_DIR"] != str(config.find_root() / "runs")
+
+
+def test_learner_profile_shares_one_test_folder(tmp_path, monkeypatch):
+    """Every subset returns the 10% archive's test folder (downloads faked by pre-extracted folders)."""
+    profile = config.load_profile({"COURSE_DATA_ROOT": str(tmp_path)})
+    for url in data.FOOD_ARCHIVES.values():
+        name = url.rsplit("/", 1)[-1].removesuffix(".zip")
+        for split in ("train", "test"):
+            (tmp_path / name / split / "a").mkdir(parents=True)
+    tests = {data.food_data(p, profile)[1] for p in (1, 10, 100)}
+    assert tests == {tmp_path / "10_food_classes_10_percent" / "test"}
+    assert data.food_data(1, profile)[0] == tmp_path / "10_food_classes_1_percent" / "train"

@@ -89,6 +89,8 @@ def test_class_examples_and_predictions(tiny_data):
     fig = plotting.plot_predictions(model, test, names, n=6)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert len(titles) == 6 and all(t.startswith("true: ") and "pred: " in t for t in titles)
+    spread = plotting.plot_predictions(model, test, names, n=3, every=4)  # 4 test images per class
+    assert [ax.get_title().split("\n")[0] for ax in spread.axes if ax.get_title()] == [f"true: {c}" for c in names]
 
 
 def test_augmentation_figure(tiny_data):

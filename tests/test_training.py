@@ -53,3 +53,8 @@ def test_extract_features_keeps_order(tiny_data):
     images = np.concatenate([np.asarray(x) for x, _ in test])
     assert features.shape == (12, 3) and labels.shape == (12, 3)
     np.testing.assert_allclose(features, images.mean(axis=(1, 2)), rtol=1e-5)
+
+
+def test_augmentation_layers_draw_independently():
+    seeds = [layer.seed for layer in training.data_augmentation(7).layers]
+    assert len(set(seeds)) == len(seeds)
