@@ -136,14 +136,14 @@ def list_images(folder: str | Path) -> list[Path]:
     return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def class_names(folder: str | Path) -> list[str]:
+def list_classes(folder: str | Path) -> list[str]:
     """Sorted class names of an image folder (its sub-folders), checking the layout.
 
     Raises a ``ValueError`` that says what to do when the folder is missing, has no
     class sub-folders, or a class folder holds no images.
 
     Example:
-        >>> class_names("data/food/train")  # doctest: +SKIP
+        >>> list_classes("data/food/train")  # doctest: +SKIP
         ['apple_pie', 'baby_back_ribs', ...]
     """
     folder = Path(folder)
@@ -186,7 +186,7 @@ def count_images(folder: str | Path) -> dict[str, int]:
         >>> count_images("data/food/train")  # doctest: +SKIP
         {'apple_pie': 75, ...}
     """
-    return {name: len(list_images(Path(folder) / name)) for name in class_names(folder)}
+    return {name: len(list_images(Path(folder) / name)) for name in list_classes(folder)}
 
 
 def subset_size(available: int, fraction: float, reference_per_class: int | None = None) -> int:
@@ -230,11 +230,11 @@ def make_subset(
     src, dst = Path(src), Path(dst)
     rng = random.Random(seed)
     selection: dict[str, list[Path]] = {}
-    for name in class_names(src):
+    for name in list_classes(src):
         files = list_images(src / name)
         selection[name] = sorted(rng.sample(files, subset_size(len(files), fraction, reference_per_class)))
     if dst.exists():
-        existing = {name: sorted(p.name for p in list_images(dst / name)) for name in class_names(dst)}
+        existing = {name: sorted(p.name for p in list_images(dst / name)) for name in list_classes(dst)}
         wanted = {name: [p.name for p in files] for name, files in selection.items()}
         if existing != wanted:
             raise FileExistsError(
@@ -369,7 +369,7 @@ def image_folders(
     import keras
     import tensorflow as tf
 
-    train_names, test_names = class_names(train_dir), class_names(test_dir)
+    train_names, test_names = list_classes(train_dir), list_classes(test_dir)
     if train_names != test_names:
         raise ValueError(f"train and test classes differ: {train_names} vs {test_names}. Use the same class folders.")
     if verify:

@@ -143,10 +143,10 @@ def plot_class_examples(folder: str | Path, per_class: int = 3, image_size: tupl
     Example:
         >>> fig = plot_class_examples("data/food/train")  # doctest: +SKIP
     """
-    from helpers.data import class_names, list_images, load_image
+    from helpers.data import list_classes, list_images, load_image
 
     images, titles = [], []
-    for name in class_names(folder):
+    for name in list_classes(folder):
         for path in list_images(Path(folder) / name)[:per_class]:
             images.append(load_image(path, image_size))
             titles.append(f"{name}\n{path.name}")

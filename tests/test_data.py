@@ -12,7 +12,7 @@ from tests.conftest import SHARED, needs_shared_data
 
 
 def test_tiny_folders_have_the_requested_layout(tiny_data):
-    assert data.class_names(tiny_data / "train") == sorted(data.TINY_CLASSES)
+    assert data.list_classes(tiny_data / "train") == sorted(data.TINY_CLASSES)
     assert data.count_images(tiny_data / "train") == {c: 12 for c in data.TINY_CLASSES}
     assert data.count_images(tiny_data / "test") == {c: 4 for c in data.TINY_CLASSES}
     assert data.find_corrupt_images(tiny_data) == []
@@ -114,14 +114,14 @@ def test_no_network_says_what_to_do(tmp_path):
 
 def test_layout_errors_say_what_to_do(tmp_path, tiny_data):
     with pytest.raises(ValueError, match="does not exist"):
-        data.class_names(tmp_path / "nope")
+        data.list_classes(tmp_path / "nope")
     (tmp_path / "flat").mkdir()
     (tmp_path / "flat" / "1.jpg").write_bytes((tiny_data / "train" / "red_circle" / "red_circle_000.jpg").read_bytes())
     with pytest.raises(ValueError, match="loose images"):
-        data.class_names(tmp_path / "flat")
+        data.list_classes(tmp_path / "flat")
     (tmp_path / "cls" / "empty").mkdir(parents=True)
     with pytest.raises(ValueError, match="hold no images"):
-        data.class_names(tmp_path / "cls")
+        data.list_classes(tmp_path / "cls")
 
 
 def test_corrupt_image_is_named(tmp_path, tiny_data):
