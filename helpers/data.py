@@ -189,6 +189,16 @@ def count_images(folder: str | Path) -> dict[str, int]:
     return {name: len(list_images(Path(folder) / name)) for name in list_classes(folder)}
 
 
+def num_images(folder: str | Path) -> int:
+    """Total number of images in an image folder (all classes).
+
+    Example:
+        >>> num_images("data/food/test")  # doctest: +SKIP
+        1250
+    """
+    return sum(count_images(folder).values())
+
+
 def subset_size(available: int, fraction: float, reference_per_class: int | None = None) -> int:
     """How many images per class a ``fraction`` subset takes.
 

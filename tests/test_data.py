@@ -223,3 +223,7 @@ def test_learner_profile_shares_one_test_folder(tmp_path, monkeypatch):
     tests = {data.food_data(p, profile)[1] for p in (1, 10, 100)}
     assert tests == {tmp_path / "10_food_classes_10_percent" / "test"}
     assert data.food_data(1, profile)[0] == tmp_path / "10_food_classes_1_percent" / "train"
+
+
+def test_num_images_totals_every_class(tiny_data):
+    assert data.num_images(tiny_data / "train") == 36 == sum(data.count_images(tiny_data / "train").values())
