@@ -105,7 +105,13 @@ def compare_histories(
     return fig
 
 
-def _label_text(true: str | None, predicted: str, confidence: float) -> str:
+def prediction_title(true: str | None, predicted: str, confidence: float) -> str:
+    """The title the course puts above a predicted image.
+
+    Example:
+        >>> prediction_title("ramen", "sushi", 0.91)
+        'true: ramen\\npred: sushi (91%)'
+    """
     head = f"pred: {predicted} ({confidence:.0%})"
     return head if true is None else f"true: {true}\n{head}"
 
@@ -193,11 +199,37 @@ def plot_predictions(
     images, y_true, probs = predict_dataset(model, dataset.unbatch().shard(max(1, every), 0).take(n).batch(n))
     predicted = probs.argmax(axis=1)
     titles = [
-        _label_text(class_names[t], class_names[p], probs[i, p])
+        prediction_title(class_names[t], class_names[p], probs[i, p])
         for i, (t, p) in enumerate(zip(y_true, predicted, strict=True))
     ]
     colors = ["green" if t == p else "red" for t, p in zip(y_true, predicted, strict=True)]
     return plot_image_grid(images, titles, colors, suptitle=title or "Predictions (green = right, red = wrong)")
+
+
+def plot_top_losses(
+    images: np.ndarray,
+    y_true: Sequence[int],
+    probabilities: np.ndarray,
+    class_names: Sequence[str],
+    k: int = 9,
+    title: str = "The most confidently wrong predictions",
+) -> plt.Figure:
+    """The ``k`` wrong predictions the model was surest of (:func:`helpers.models.top_losses`), surest first.
+
+    Takes what :func:`predict_dataset` returns.
+
+    Example:
+        >>> fig = plot_top_losses(*predict_dataset(model, test_data), class_names)  # doctest: +SKIP
+    """
+    from helpers.models import top_losses
+
+    worst = top_losses(y_true, probabilities, k)
+    predicted = np.asarray(probabilities).argmax(axis=1)
+    titles = [
+        prediction_title(class_names[y_true[i]], class_names[predicted[i]], probabilities[i][predicted[i]])
+        for i in worst
+    ]
+    return plot_image_grid([images[i] for i in worst], titles, ["red"] * len(worst), suptitle=title)
 
 
 def plot_confusion_matrix(

@@ -32,6 +32,23 @@ def course_notebooks(root: Path) -> list[Path]:
     return sorted(notebooks.glob("[0-9][0-9]_*.ipynb")) + sorted((notebooks / "solutions").glob("[0-9][0-9]_*.ipynb"))
 
 
+def execute(notebook: Path, out_dir: Path) -> Path:
+    """Execute ``notebook`` with papermill in its own folder (as JupyterLab would) into ``out_dir``.
+
+    The kernel inherits this process's environment, so the active profile applies.
+
+    Example:
+        >>> execute(Path("notebooks/02_functional_api_model_0.ipynb"), Path("runs/x"))  # doctest: +SKIP
+    """
+    import papermill
+
+    out = Path(out_dir) / notebook.name
+    papermill.execute_notebook(
+        str(notebook), str(out), cwd=str(notebook.parent), kernel_name="python3", progress_bar=False
+    )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the notebooks; return 1 as soon as one fails."""
     parser = argparse.ArgumentParser(prog="python -m helpers.runner", description=__doc__.split("\n\n")[0])
@@ -57,13 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         print(f"-> {notebook.relative_to(root)}", flush=True)
         try:
-            papermill.execute_notebook(
-                str(notebook),
-                str(run_dir / notebook.name),
-                cwd=str(notebook.parent),
-                kernel_name="python3",
-                progress_bar=False,
-            )
+            execute(notebook, run_dir)
         except papermill.PapermillExecutionError as err:
             print(f"FAILED {notebook.name}: {err.ename}: {err.evalue}\nSee {run_dir / notebook.name}", file=sys.stderr)
             return 1

@@ -40,6 +40,46 @@ def data_augmentation(seed: int = config.DEFAULT_SEED) -> keras.Sequential:
     )
 
 
+def augmented_feature_extractor(
+    backbone: str,
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    seed: int = config.DEFAULT_SEED,
+    name: str = "feature_extractor",
+    weights: str | None = "imagenet",
+) -> keras.Model:
+    """The course's augmented recipe (models 1, 2 and the 100% model of 03): a frozen backbone with
+    :func:`data_augmentation` in front. Notebook 04 rebuilds Model 2 with it to load Model 2's checkpoint.
+
+    Example:
+        >>> model = augmented_feature_extractor("mobilenet_v2_035", (224, 224, 3), 10, name="m")  # doctest: +SKIP
+    """
+    from helpers.models import build_feature_extractor
+
+    return build_feature_extractor(
+        backbone, input_shape, num_classes, augmentation=data_augmentation(seed), name=name, weights=weights
+    )
+
+
+def compile_classifier(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
+    """Compile ``model`` the way every course experiment does: Adam, categorical cross-entropy, accuracy.
+
+    Call it again after changing ``trainable`` (the change takes effect only at compile) and pass
+    a lower ``learning_rate`` to fine-tune. Returns ``model``.
+
+    Example:
+        >>> model = compile_classifier(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]), 1e-4)
+        >>> round(float(model.optimizer.learning_rate), 6)
+        0.0001
+    """
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
 def fit_and_record(
     model: keras.Model,
     train_data: Any,

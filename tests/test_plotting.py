@@ -114,3 +114,12 @@ def test_epoch_ticks_are_whole_numbers_even_for_one_epoch():
     assert list(fig.axes[0].get_xticks()) == [1]
     fig = plotting.compare_histories({"loss": [1.0], "accuracy": [0.5]}, {"loss": [0.9], "accuracy": [0.6]}, 1)
     assert list(fig.axes[0].get_xticks()) == [1, 2]
+
+
+def test_top_losses_figure_shows_the_surest_mistakes_first():
+    images = np.zeros((4, 8, 8, 3))
+    probs = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.2, 0.8]])
+    fig = plotting.plot_top_losses(images, [1, 1, 1, 0], probs, ["cat", "dog"], k=2)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["true: dog\npred: cat (90%)", "true: cat\npred: dog (80%)"]
+    assert all(ax.title.get_color() == "red" for ax in fig.axes if ax.get_title())

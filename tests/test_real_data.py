@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 
 from helpers.config import find_root
+from helpers.runner import execute
 from tests.conftest import SHARED, needs_shared_data, needs_shared_weights
 
 NOTEBOOK = find_root() / "notebooks" / "02_functional_api_model_0.ipynb"
@@ -18,20 +19,12 @@ NOTEBOOK = find_root() / "notebooks" / "02_functional_api_model_0.ipynb"
 @needs_shared_data
 @needs_shared_weights
 def test_model_0_reaches_60_percent_on_the_full_food10_test_set(tmp_path, monkeypatch):
-    import papermill
-
     monkeypatch.delenv("COURSE_SMOKE", raising=False)
     monkeypatch.setenv("COURSE_DATA_DIR", str(SHARED / "data" / "food10"))
     monkeypatch.setenv("COURSE_BACKBONE", "mobilenet_v2_035")
     for name, folder in (("COURSE_RUN_DIR", "runs"), ("COURSE_IMAGES_DIR", "images"), ("COURSE_DATA_ROOT", "data")):
         monkeypatch.setenv(name, str(tmp_path / folder))
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(tmp_path / NOTEBOOK.name),
-        cwd=str(NOTEBOOK.parent),
-        kernel_name="python3",
-        progress_bar=False,
-    )
+    execute(NOTEBOOK, tmp_path)
     with (tmp_path / "runs" / "results.csv").open(newline="") as handle:
         rows = {row["experiment"]: row for row in csv.DictReader(handle)}
     row = rows["02_model_0_10_percent"]

@@ -58,3 +58,11 @@ def test_extract_features_keeps_order(tiny_data):
 def test_augmentation_layers_draw_independently():
     seeds = [layer.seed for layer in training.data_augmentation(7).layers]
     assert len(set(seeds)) == len(seeds)
+
+
+def test_augmented_feature_extractor_is_model_2s_recipe():
+    model = training.augmented_feature_extractor("mobilenet_v2_035", (32, 32, 3), 3, seed=1, name="m", weights=None)
+    assert [layer.name for layer in model.layers][:3] == ["image", "augmentation", "rescaling"]
+    assert [layer.seed for layer in model.get_layer("augmentation").layers] == [1, 2, 3, 4]
+    compiled = training.compile_classifier(model, 1e-4)
+    assert compiled is model and abs(float(model.optimizer.learning_rate) - 1e-4) < 1e-9
