@@ -24,22 +24,16 @@ def main() -> float:
     train_dir, test_dir = data.food_data(10, profile)
     train, _, names = data.image_folders(train_dir, test_dir, profile.image_size, profile.batch_size, profile.seed)
     model = models.build_feature_extractor(backbone, profile.input_shape, len(names))
-    model.compile(optimizer="adam", loss="categorical_crossentropy")
-    model.fit(train.take(1), verbose=0, shuffle=False)  # build and trace once, outside the timing
-    started = time.perf_counter()
-    model.fit(train, epochs=1, verbose=0, shuffle=False)  # the pipeline shuffles itself
-    image_epoch = time.perf_counter() - started
+    training.compile_classifier(model)
+    image_epoch = training.time_one_epoch(model, train)
 
     features_model = keras.Model(model.input, model.get_layer("pooling").output)
     started = time.perf_counter()
     features, labels = training.extract_features(features_model, train)
     extraction = time.perf_counter() - started
     head = keras.Sequential([keras.Input(features.shape[1:]), keras.layers.Dense(len(names), activation="softmax")])
-    head.compile(optimizer="adam", loss="categorical_crossentropy")
-    head.fit(features[:1], labels[:1], verbose=0)
-    started = time.perf_counter()
-    head.fit(features, labels, batch_size=profile.batch_size, epochs=1, verbose=0)
-    cached_epoch = time.perf_counter() - started
+    training.compile_classifier(head)
+    cached_epoch = training.time_one_epoch(head, features, y=labels, batch_size=profile.batch_size)
 
     ratio = image_epoch / cached_epoch
     print(f"images: {len(features)} | backbone: {backbone} | image size: {profile.image_size}")

@@ -66,3 +66,12 @@ def test_augmented_feature_extractor_is_model_2s_recipe():
     assert [layer.seed for layer in model.get_layer("augmentation").layers] == [1, 2, 3, 4]
     compiled = training.compile_classifier(model, 1e-4)
     assert compiled is model and abs(float(model.optimizer.learning_rate) - 1e-4) < 1e-9
+
+
+def test_time_one_epoch_is_positive_and_trains():
+    model = training.compile_classifier(
+        keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    )
+    x, y = np.ones((8, 3), "float32"), np.eye(2)[[0, 1] * 4]
+    assert training.time_one_epoch(model, x, y=y, batch_size=4) > 0
+    assert model.optimizer.iterations.numpy() == 1 + 2  # one warm-up step, then one epoch of two batches
