@@ -21,8 +21,9 @@ from helpers import config, data, models, training
 def main() -> float:
     profile = config.setup()
     backbone = models.resolve_backbone("efficientnet_b0")
-    train_dir, test_dir = data.food_data(10, profile)
-    train, _, names = data.image_folders(train_dir, test_dir, profile.image_size, profile.batch_size, profile.seed)
+    train, _, _, names = data.image_folders(
+        *data.food_data(10, profile), profile.image_size, profile.batch_size, profile.seed
+    )
     model = models.build_feature_extractor(backbone, profile.input_shape, len(names))
     training.compile_classifier(model)
     image_epoch = training.time_one_epoch(model, train)

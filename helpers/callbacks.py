@@ -1,7 +1,8 @@
 """Callbacks that write into timestamped run folders and never overwrite a run.
 
 TensorBoard.dev no longer exists: logs stay local and you view them with
-``%load_ext tensorboard`` and ``%tensorboard --logdir runs/tensorboard``.
+``%load_ext tensorboard`` and ``%tensorboard --logdir <runs>/tensorboard``
+(:func:`tensorboard_command` prints the exact line for the active profile).
 Keras 3 only saves weights to files ending in ``.weights.h5``.
 """
 
@@ -71,6 +72,34 @@ def tensorboard_callback(dir: str | Path | None, experiment: str) -> keras.callb
     return keras.callbacks.TensorBoard(log_dir=str(log_dir))
 
 
+def tensorboard_command(dir: str | Path | None = None) -> str:
+    """The notebook magic that opens TensorBoard on every run logged so far, with an absolute path.
+
+    A relative ``--logdir`` is resolved from the notebook's folder, not the project's, so the
+    course prints the absolute one.
+
+    Example:
+        >>> tensorboard_command("/tmp/runs/tensorboard")
+        '%tensorboard --logdir /tmp/runs/tensorboard'
+    """
+    root = Path(dir) if dir else config.load_profile().runs_dir / "tensorboard"
+    return f"%tensorboard --logdir {root.resolve()}"
+
+
+def model_variant(backbone: str, image_size: tuple[int, int] | int) -> str:
+    """The part of a checkpoint's folder that names what its weights depend on: backbone and image size.
+
+    A checkpoint only loads into the same architecture; naming it this way means a run with another
+    ``COURSE_BACKBONE`` or image size never picks up a checkpoint it cannot load.
+
+    Example:
+        >>> model_variant("mobilenet_v2_035", (224, 224))
+        'mobilenet_v2_035_224px'
+    """
+    size = image_size if isinstance(image_size, int) else image_size[0]
+    return f"{backbone}_{size}px"
+
+
 def checkpoint_callback(
     path: str | Path, monitor: str = "val_loss", save_best_only: bool = False
 ) -> keras.callbacks.ModelCheckpoint:
@@ -96,28 +125,43 @@ def checkpoint_callback(
     )
 
 
-def checkpoint_path(experiment: str, root: str | Path | None = None) -> Path:
-    """A fresh ``<runs>/checkpoints/<experiment>/<timestamp>/checkpoint.weights.h5`` path.
+def checkpoint_path(experiment: str, variant: str | None = None, root: str | Path | None = None) -> Path:
+    """A fresh ``<runs>/checkpoints/<experiment>/[<variant>/]<timestamp>/checkpoint.weights.h5`` path.
+
+    Pass ``variant=model_variant(backbone, image_size)`` so the folder says what the weights fit.
 
     Example:
-        >>> checkpoint_path("model_2")  # doctest: +SKIP
-        PosixPath('runs/checkpoints/model_2/20261125-101500/checkpoint.weights.h5')
+        >>> checkpoint_path("model_2", model_variant("efficientnet_b0", 224))  # doctest: +SKIP
+        PosixPath('runs/checkpoints/model_2/efficientnet_b0_224px/20261125-101500/checkpoint.weights.h5')
     """
     root = Path(root) if root else config.load_profile().runs_dir / "checkpoints"
-    return new_run_dir(root, experiment) / "checkpoint.weights.h5"
+    parent = root / experiment / variant if variant else root / experiment
+    return new_run_dir(parent.parent, parent.name) / "checkpoint.weights.h5"
 
 
-def latest_checkpoint(experiment: str, root: str | Path | None = None) -> Path:
-    """The newest checkpoint file saved for ``experiment``.
+def latest_checkpoint(experiment: str, variant: str | None = None, root: str | Path | None = None) -> Path:
+    """The newest checkpoint file saved for ``experiment`` (and ``variant``, see :func:`model_variant`).
+
+    When there is none for this ``variant`` but there are for others, the error names them: the
+    checkpoint was trained with another backbone or image size and would not load.
 
     Example:
-        >>> latest_checkpoint("model_2")  # doctest: +SKIP
+        >>> latest_checkpoint("model_2", model_variant("efficientnet_b0", 224))  # doctest: +SKIP
     """
     root = Path(root) if root else config.load_profile().runs_dir / "checkpoints"
-    found = [p.parent for p in (Path(root) / experiment).glob("*/checkpoint.weights.h5")]
+    folder = root / experiment / variant if variant else root / experiment
+    found = [p.parent for p in folder.glob("*/checkpoint.weights.h5")]
     if not found:
+        others = sorted({p.parent.parent.name for p in (root / experiment).glob("*/*/checkpoint.weights.h5")})
+        hint = (
+            f" There are checkpoints for {others}: they were trained with another backbone or image size and "
+            "would not load into this model. Run that notebook again with the current profile."
+            if variant and others
+            else ""
+        )
         raise FileNotFoundError(
-            f"No checkpoint of {experiment!r} under {root}. Run the notebook that trains {experiment!r} first."
+            f"No checkpoint of {experiment!r}{f' for {variant}' if variant else ''} under {root}. "
+            f"Run the notebook that trains {experiment!r} first.{hint}"
         )
     return max(found, key=_run_key) / "checkpoint.weights.h5"
 

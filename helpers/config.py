@@ -28,6 +28,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.backbones import BACKBONES
+
 ENV_SMOKE = "COURSE_SMOKE"
 ENV_DATA_DIR = "COURSE_DATA_DIR"
 ENV_BACKBONE = "COURSE_BACKBONE"
@@ -114,8 +116,6 @@ def load_profile(environ: Mapping[str, str] | None = None, seed: int = DEFAULT_S
     data_dir = Path(env[ENV_DATA_DIR]).expanduser().resolve() if env.get(ENV_DATA_DIR) else None
     backbone = env.get(ENV_BACKBONE) or None
     if backbone is not None:
-        from helpers.models import BACKBONES  # local import: config stays free of TensorFlow
-
         if backbone not in BACKBONES:
             raise ValueError(f"{ENV_BACKBONE}={backbone!r} is not a known backbone; choose one of {sorted(BACKBONES)}.")
     name = "smoke" if smoke else ("local" if data_dir or backbone else "learner")

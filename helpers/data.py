@@ -15,9 +15,9 @@ import random
 import shutil
 import tarfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -35,6 +35,9 @@ FOOD_ARCHIVES = {
     10: "https://storage.googleapis.com/ztm_tf_course/food_vision/10_food_classes_10_percent.zip",
     100: "https://storage.googleapis.com/ztm_tf_course/food_vision/10_food_classes_all_data.zip",
 }
+
+#: Images per class in the course's fixed validation set (fewer when the test set has under 4x as many).
+VALIDATION_PER_CLASS = 20
 
 #: Classes of the tiny generated data set used by the smoke profile and the tests.
 TINY_CLASSES = ("red_circle", "green_square", "blue_triangle")
@@ -215,34 +218,23 @@ def subset_size(available: int, fraction: float, reference_per_class: int | None
     return max(1, min(available, int(fraction * base + 1e-9)))
 
 
-def make_subset(
-    src: str | Path,
-    dst: str | Path,
-    fraction: float,
-    seed: int = config.DEFAULT_SEED,
-    reference_per_class: int | None = None,
-    link: bool = True,
-) -> dict[str, int]:
-    """Make a deterministic per-class sample of an image folder, leaving ``src`` untouched.
-
-    The same ``src``, ``fraction`` and ``seed`` always pick the same files. Files are
-    symlinked (``link=True``, falling back to copies where links are not allowed) or
-    copied. An existing ``dst`` is reused when it holds exactly the same selection and
-    refused otherwise, so nothing is overwritten.
-
-    Returns:
-        the number of images per class in ``dst``.
-
-    Example:
-        >>> make_subset("food/train", "food_10_percent/train", 0.10, reference_per_class=750)  # doctest: +SKIP
-        {'apple_pie': 75, ...}
-    """
-    src, dst = Path(src), Path(dst)
+def _select(
+    src: Path, count: Callable[[int], int], seed: int, exclude: Mapping[str, Collection[str]] | None
+) -> dict[str, list[Path]]:
+    """A deterministic per-class sample of ``src``: ``count(available)`` files per class, never one in ``exclude``."""
     rng = random.Random(seed)
     selection: dict[str, list[Path]] = {}
     for name in list_classes(src):
-        files = list_images(src / name)
-        selection[name] = sorted(rng.sample(files, subset_size(len(files), fraction, reference_per_class)))
+        skip = set((exclude or {}).get(name, ()))
+        files = [p for p in list_images(src / name) if p.name not in skip]
+        if not files:
+            raise ValueError(f"{src / name} has no images left once the validation images are set aside.")
+        selection[name] = sorted(rng.sample(files, count(len(files))))
+    return selection
+
+
+def _materialise(selection: Mapping[str, list[Path]], dst: Path, link: bool) -> dict[str, int]:
+    """Write ``selection`` into ``dst`` (symlinks or copies), or reuse ``dst`` if it holds exactly that selection."""
     if dst.exists():
         existing = {name: sorted(p.name for p in list_images(dst / name)) for name in list_classes(dst)}
         wanted = {name: [p.name for p in files] for name, files in selection.items()}
@@ -266,6 +258,82 @@ def make_subset(
             shutil.copy2(file, target)
     tmp.rename(dst)
     return {name: len(files) for name, files in selection.items()}
+
+
+def image_names(folder: str | Path) -> dict[str, list[str]]:
+    """File names of the images of every class in an image folder.
+
+    Example:
+        >>> image_names("data/food/validation")  # doctest: +SKIP
+        {'apple_pie': ['1011328.jpg', ...], ...}
+    """
+    return {name: [p.name for p in list_images(Path(folder) / name)] for name in list_classes(folder)}
+
+
+def make_subset(
+    src: str | Path,
+    dst: str | Path,
+    fraction: float,
+    seed: int = config.DEFAULT_SEED,
+    reference_per_class: int | None = None,
+    link: bool = True,
+    exclude: Mapping[str, Collection[str]] | None = None,
+) -> dict[str, int]:
+    """Make a deterministic per-class sample of an image folder, leaving ``src`` untouched.
+
+    The same ``src``, ``fraction``, ``seed`` and ``exclude`` always pick the same files. Files named
+    in ``exclude`` (class name to file names, e.g. the validation set) are never picked. Files are
+    symlinked (``link=True``, falling back to copies where links are not allowed) or copied. An
+    existing ``dst`` is reused when it holds exactly the same selection and refused otherwise, so
+    nothing is overwritten.
+
+    Returns:
+        the number of images per class in ``dst``.
+
+    Example:
+        >>> make_subset("food/train", "food_10_percent/train", 0.10, reference_per_class=750)  # doctest: +SKIP
+        {'apple_pie': 75, ...}
+    """
+    src, dst = Path(src), Path(dst)
+    subset_size(1, fraction)  # checks the fraction before anything is read
+    selection = _select(src, lambda available: subset_size(available, fraction, reference_per_class), seed, exclude)
+    return _materialise(selection, dst, link)
+
+
+def validation_per_class(test_per_class: int) -> int:
+    """Validation images per class: :data:`VALIDATION_PER_CLASS`, at most a quarter of the test set, at least 1.
+
+    Example:
+        >>> validation_per_class(250), validation_per_class(125), validation_per_class(4)
+        (20, 20, 1)
+    """
+    return max(1, min(VALIDATION_PER_CLASS, test_per_class // 4))
+
+
+def make_validation_split(
+    src: str | Path,
+    dst: str | Path,
+    per_class: int,
+    seed: int = config.DEFAULT_SEED,
+    exclude: Mapping[str, Collection[str]] | None = None,
+    link: bool = True,
+) -> dict[str, int]:
+    """Set ``per_class`` images of every class of ``src`` aside as a fixed validation folder ``dst``.
+
+    Deterministic like :func:`make_subset`; files named in ``exclude`` (training subsets that must
+    stay disjoint from it) are never picked. Every class keeps at least one image for training.
+
+    Example:
+        >>> make_validation_split("food/train", "food/validation", 20)  # doctest: +SKIP
+        {'apple_pie': 20, ...}
+    """
+    if per_class < 1:
+        raise ValueError(f"per_class must be >= 1, got {per_class}")
+    selection = _select(Path(src), lambda available: min(per_class, available - 1), seed, exclude)
+    too_few = [name for name, files in selection.items() if not files]
+    if too_few:
+        raise ValueError(f"Classes {too_few} of {src} have too few images to set any aside for validation.")
+    return _materialise(selection, Path(dst), link)
 
 
 # --------------------------------------------------------------------------- tiny data
@@ -349,46 +417,74 @@ def find_corrupt_images(folder: str | Path) -> list[Path]:
     return bad
 
 
+#: Folders already verified in this Python session, with the signature they had then.
+_VERIFIED: dict[Path, tuple] = {}
+
+
+def _folder_signature(folder: Path) -> tuple:
+    """Names, sizes and modification times of every file under ``folder``: changes when any file does."""
+    entries = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            entries.append((str(path.relative_to(folder)), stat.st_size, stat.st_mtime_ns))
+    return tuple(entries)
+
+
 def _check_images(folder: Path) -> None:
+    """Raise if any image under ``folder`` is unreadable; a folder verified before, unchanged, is not read again."""
+    folder = Path(folder).resolve()
+    signature = _folder_signature(folder)
+    if _VERIFIED.get(folder) == signature:
+        return
     bad = find_corrupt_images(folder)
     if bad:
         shown = ", ".join(str(p) for p in bad[:5]) + (" ..." if len(bad) > 5 else "")
         raise ValueError(f"{len(bad)} file(s) in {folder} are not readable images: {shown}. Delete or replace them.")
+    _VERIFIED[folder] = signature
 
 
 def image_folders(
     train_dir: str | Path,
+    val_dir: str | Path,
     test_dir: str | Path,
     image_size: tuple[int, int] = (224, 224),
     batch_size: int = 32,
     seed: int = config.DEFAULT_SEED,
     label_mode: str = "categorical",
     verify: bool = True,
-) -> tuple[tf.data.Dataset, tf.data.Dataset, list[str]]:
-    """Load ``train/<class>/`` and ``test/<class>/`` folders as prefetched ``tf.data`` pipelines.
+) -> tuple[tf.data.Dataset, tf.data.Dataset, tf.data.Dataset, list[str]]:
+    """Load ``train/``, validation and ``test/`` class folders as prefetched ``tf.data`` pipelines.
 
-    The training data is shuffled; the test data is not, so predictions line up with
-    labels. Pixels stay in [0, 255] (``float32``): each model rescales for itself.
+    Each is read with ``keras.utils.image_dataset_from_directory``. The training data is
+    shuffled; the validation and test data are not, so predictions line up with labels.
+    Pixels stay in [0, 255] (``float32``): each model rescales for itself. With ``verify``
+    every file is checked once per session (again only if the folder changes).
+
+    Use the validation data for everything you decide (curves, checkpoints, "which model is
+    better") and the test data once per model, at the end.
 
     Returns:
-        ``(train_data, test_data, class_names)``.
+        ``(train_data, val_data, test_data, class_names)``.
 
     Example:
-        >>> train, test, names = image_folders("food/train", "food/test", (224, 224), 32)  # doctest: +SKIP
+        >>> train, val, test, names = image_folders(*food_data(10), (224, 224), 32)  # doctest: +SKIP
     """
     import keras
     import tensorflow as tf
 
-    train_names, test_names = list_classes(train_dir), list_classes(test_dir)
-    if train_names != test_names:
-        raise ValueError(f"train and test classes differ: {train_names} vs {test_names}. Use the same class folders.")
+    folders = {"train": Path(train_dir), "validation": Path(val_dir), "test": Path(test_dir)}
+    names = {split: list_classes(folder) for split, folder in folders.items()}
+    if not names["train"] == names["validation"] == names["test"]:
+        raise ValueError(f"The train, validation and test classes differ: {names}. Use the same class folders.")
     if verify:
-        _check_images(Path(train_dir))
-        _check_images(Path(test_dir))
-    common = dict(image_size=image_size, batch_size=batch_size, label_mode=label_mode, class_names=train_names)
-    train = keras.utils.image_dataset_from_directory(train_dir, shuffle=True, seed=seed, **common)
-    test = keras.utils.image_dataset_from_directory(test_dir, shuffle=False, **common)
-    return train.prefetch(tf.data.AUTOTUNE), test.prefetch(tf.data.AUTOTUNE), train_names
+        for folder in folders.values():
+            _check_images(folder)
+    common = dict(image_size=image_size, batch_size=batch_size, label_mode=label_mode, class_names=names["train"])
+    train = keras.utils.image_dataset_from_directory(folders["train"], shuffle=True, seed=seed, **common)
+    val = keras.utils.image_dataset_from_directory(folders["validation"], shuffle=False, **common)
+    test = keras.utils.image_dataset_from_directory(folders["test"], shuffle=False, **common)
+    return (*(ds.prefetch(tf.data.AUTOTUNE) for ds in (train, val, test)), names["train"])
 
 
 def photo_folder(
@@ -428,13 +524,16 @@ def photo_folder(
 def load_image(path: str | Path, image_size: tuple[int, int] = (224, 224)) -> np.ndarray:
     """Read one image file as a ``float32`` array of shape ``(*image_size, 3)`` with pixels in [0, 255].
 
+    It is resized with bilinear interpolation, as ``image_dataset_from_directory`` resizes the
+    training images, so a single photo reaches the model the way the training photos did.
+
     Example:
         >>> load_image("chelsea.png", (224, 224)).shape  # doctest: +SKIP
         (224, 224, 3)
     """
     import keras
 
-    image = keras.utils.load_img(path, target_size=image_size, color_mode="rgb")
+    image = keras.utils.load_img(path, target_size=image_size, color_mode="rgb", interpolation="bilinear")
     return keras.utils.img_to_array(image).astype("float32")
 
 
@@ -452,40 +551,72 @@ def tiny_food_dir(profile: config.Profile) -> Path:
     return root
 
 
-def food_data(percent: int, profile: config.Profile | None = None) -> tuple[Path, Path]:
-    """Training and test folders of the course's 10 food classes for a 1, 10 or 100 percent subset.
+class FoodFolders(NamedTuple):
+    """The three folders of one food-data subset: ``train``, ``val`` (fixed validation) and ``test``."""
 
-    Where the data comes from depends on the profile:
+    train: Path
+    val: Path
+    test: Path
 
-    - ``COURSE_DATA_DIR`` set: subsets of its ``train/`` are made with :func:`make_subset`
-      (percent of Food-101's 750 images per class) under ``COURSE_DATA_ROOT``; the test
-      folder is always the full ``test/``.
+
+def _archive_dir(profile: config.Profile, percent: int) -> Path:
+    """The extracted course archive for ``percent`` (downloaded once)."""
+    folder = profile.data_root / FOOD_ARCHIVES[percent].rsplit("/", 1)[-1].removesuffix(".zip")
+    if not (folder / "test").is_dir() or not (folder / "train").is_dir():
+        download_and_extract(FOOD_ARCHIVES[percent], profile.data_root)
+    return folder
+
+
+def food_data(percent: int, profile: config.Profile | None = None) -> FoodFolders:
+    """Training, validation and test folders of the course's 10 food classes for a 1, 10 or 100 percent subset.
+
+    The **validation** folder is the same for every subset: :func:`validation_per_class` images per
+    class, taken from the training images no subset uses. It is what curves, checkpoints and model
+    choices look at. The **test** folder is the same for every subset too, and a model meets it once,
+    at the end. Where the data comes from depends on the profile:
+
+    - ``COURSE_DATA_DIR`` set: the validation images are set aside from its ``train/``, and the
+      subsets are sampled from the rest with :func:`make_subset` (percent of Food-101's 750 images
+      per class, capped at what is left) under ``COURSE_DATA_ROOT``; the test folder is its ``test/``.
     - smoke profile: the same, from a tiny generated folder.
-    - otherwise: the course's archive for that percent is downloaded once and extracted; the test
-      folder is the 10% archive's (every archive holds the same test set).
+    - otherwise: the course's archives are downloaded once and extracted. The 1% and 10% training
+      folders are the archives' own; the validation images come from the 100% archive's training
+      images that neither of them holds, and the 100% subset is that archive without them. Every
+      archive holds the same test set; the 10% archive's copy is used.
 
     Example:
-        >>> train_dir, test_dir = food_data(10)  # doctest: +SKIP
+        >>> train_dir, val_dir, test_dir = food_data(10)  # doctest: +SKIP
     """
     if percent not in FOOD_ARCHIVES:
         raise ValueError(f"percent must be one of {sorted(FOOD_ARCHIVES)}, got {percent}")
     profile = profile or config.load_profile()
+    subsets = profile.data_root / "subsets"
     if profile.data_dir is None and not profile.smoke:
-        # Every archive holds the same full test set; the 10% archive's copy is the one the course uses, so all
-        # subsets share one test folder.
-        folders = {}
-        for p in dict.fromkeys((percent, 10)):
-            folders[p] = profile.data_root / FOOD_ARCHIVES[p].rsplit("/", 1)[-1].removesuffix(".zip")
-            if not (folders[p] / "test").is_dir():
-                download_and_extract(FOOD_ARCHIVES[p], profile.data_root)
-        return folders[percent] / "train", folders[10] / "test"
+        archives = {p: _archive_dir(profile, p) for p in sorted(FOOD_ARCHIVES)}
+        test_dir = archives[10] / "test"
+        small = [image_names(archives[p] / "train") for p in (1, 10)]
+        in_small = {name: set(small[0].get(name, [])) | set(small[1].get(name, [])) for name in small[1]}
+        val_dir = subsets / f"food_validation_seed{profile.seed}"
+        per_class = validation_per_class(min(count_images(test_dir).values()))
+        make_validation_split(archives[100] / "train", val_dir, per_class, profile.seed, exclude=in_small)
+        if percent != 100:
+            return FoodFolders(archives[percent] / "train", val_dir, test_dir)
+        train_dir = subsets / f"food_100_percent_seed{profile.seed}"
+        make_subset(archives[100] / "train", train_dir, 1.0, profile.seed, exclude=image_names(val_dir))
+        return FoodFolders(train_dir, val_dir, test_dir)
     source = profile.data_dir if profile.data_dir is not None else tiny_food_dir(profile)
     for split in ("train", "test"):
         if not (source / split).is_dir():
             raise ValueError(f"{source} must hold train/<class>/ and test/<class>/ folders; {split}/ is missing.")
-    subset = profile.data_root / "subsets" / f"{source.name}_{percent}_percent_seed{profile.seed}"
-    make_subset(source / "train", subset / "train", percent / 100, profile.seed, config.FOOD101_TRAIN_PER_CLASS)
-    return subset / "train", source / "test"
+    val_dir = subsets / f"{source.name}_validation_seed{profile.seed}"
+    per_class = validation_per_class(min(count_images(source / "test").values()))
+    make_validation_split(source / "train", val_dir, per_class, profile.seed)
+    train_dir = subsets / f"{source.name}_{percent}_percent_train_seed{profile.seed}"
+    make_subset(
+        source / "train", train_dir, percent / 100, profile.seed, config.FOOD101_TRAIN_PER_CLASS,
+        exclude=image_names(val_dir),
+    )
+    return FoodFolders(train_dir, val_dir, source / "test")
 
 
 def load_food101_tfds(

@@ -14,45 +14,11 @@ same model rebuilt in another.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 
-HUB = "https://tfhub.dev/"
-
-
-@dataclass(frozen=True)
-class Backbone:
-    """A pretrained ``keras.applications`` model and its TF Hub feature-vector twin.
-
-    ``scale``/``offset`` is the rescaling ``preprocess_input`` applies to pixels in
-    [0, 255]; ``None`` means the model rescales inside itself (EfficientNet).
-    """
-
-    application: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    scale: float | None = None
-    offset: float = 0.0
-    hub_handle: str = ""
-
-
-#: Backbones known to the course, by the names ``COURSE_BACKBONE`` accepts.
-BACKBONES: dict[str, Backbone] = {
-    "efficientnet_b0": Backbone("EfficientNetB0", hub_handle=HUB + "tensorflow/efficientnet/b0/feature-vector/1"),
-    "resnet50_v2": Backbone(
-        "ResNet50V2", scale=1 / 127.5, offset=-1.0, hub_handle=HUB + "google/imagenet/resnet_v2_50/feature_vector/5"
-    ),
-    "mobilenet_v2_035": Backbone(
-        "MobileNetV2", {"alpha": 0.35}, 1 / 127.5, -1.0, HUB + "google/imagenet/mobilenet_v2_035_224/feature_vector/5"
-    ),
-    "mobilenet_v2_100": Backbone(
-        "MobileNetV2", {"alpha": 1.0}, 1 / 127.5, -1.0, HUB + "google/imagenet/mobilenet_v2_100_224/feature_vector/5"
-    ),
-    "mobilenet_v1_025": Backbone(
-        "MobileNet", {"alpha": 0.25}, 1 / 127.5, -1.0, HUB + "google/imagenet/mobilenet_v1_025_224/feature_vector/5"
-    ),
-}
+from helpers.backbones import BACKBONES, HUB, Backbone, short_name  # noqa: F401 (re-exported for the notebooks)
 
 
 def resolve_backbone(default: str) -> str:
@@ -139,10 +105,12 @@ def build_feature_extractor(
 ) -> keras.Model:
     """A frozen pretrained base with a new softmax head, built with the Functional API.
 
-    The base is called with ``training=False`` to state the intent (and for Keras 2). In
-    Keras 3, ``fit`` passes ``training=True`` down through it anyway; what keeps the
-    base's BatchNormalization layers in inference mode is that they stay frozen, which
-    :func:`unfreeze_last` guarantees.
+    The base is called with ``training=False`` to state the intent. Whether ``fit`` respects
+    it inside a Functional model depends on the Keras version (Keras 3.0-3.15 pass the outer
+    ``training=True`` through; notebook 02 shows what the installed one does). What keeps
+    the base's BatchNormalization layers in inference mode on every version is that they
+    stay frozen, which :func:`unfreeze_last` guarantees. Compile the model before its first
+    ``fit``: the trainable weights are read then (see :func:`unfreeze_last`).
 
     Example:
         >>> model = build_feature_extractor("mobilenet_v2_035", (224, 224, 3), 10)  # doctest: +SKIP
@@ -169,8 +137,12 @@ def unfreeze_last(base: keras.Model, n: int) -> list[str]:
     """Make the last ``n`` layers of ``base`` trainable, keeping every BatchNormalization layer frozen.
 
     All other layers are frozen. A frozen BatchNormalization layer always runs in
-    inference mode (it keeps its ImageNet statistics). Recompile the model afterwards:
-    ``trainable`` changes take effect only at ``compile``.
+    inference mode (it keeps its ImageNet statistics).
+
+    Recompile the model afterwards. Keras reads the ``trainable`` flags when it builds the
+    training function, at the first ``fit`` after ``compile``; ``compile`` throws the old
+    one away. A model that was already fitted keeps its old training function, so without
+    a new ``compile`` the unfrozen layers do not change, and Keras 3.15 does not warn.
 
     Returns:
         the names of the layers that are now trainable, in order.
@@ -256,7 +228,11 @@ class HubFeatureExtractor(keras.layers.Layer):
 
     @property
     def module_params(self) -> int:
-        """How many (frozen) numbers the hub model holds; Keras does not count them."""
+        """How many (frozen) numbers the hub model holds.
+
+        This layer keeps the SavedModel's variables to itself, so ``model.summary()`` shows 0
+        parameters for it; ``keras.layers.TFSMLayer`` hands them to Keras, which then counts them.
+        """
         return self._module_params
 
     def call(self, inputs):
@@ -273,16 +249,20 @@ class HubFeatureExtractor(keras.layers.Layer):
 
 
 def top_losses(y_true: Sequence[int], probabilities, k: int = 9) -> list[int]:
-    """Indices of the ``k`` wrong predictions the model was most confident about, most confident first.
+    """Indices of the ``k`` predictions with the highest loss, highest first.
+
+    The loss of one prediction is its cross-entropy, ``-log(probability given to the true
+    class)``: the images where the model gave the right answer the least probability. They are
+    almost always wrong predictions, made with confidence.
 
     Example:
-        >>> top_losses([0, 1], [[0.1, 0.9], [0.2, 0.8]], k=1)
-        [0]
+        >>> top_losses([0, 1, 1], [[0.1, 0.9], [0.2, 0.8], [0.6, 0.4]], k=2)
+        [0, 2]
     """
     import numpy as np
 
-    probabilities = np.asarray(probabilities)
-    predicted = probabilities.argmax(axis=1)
-    wrong = np.flatnonzero(predicted != np.asarray(y_true))
-    order = np.argsort(-probabilities[wrong, predicted[wrong]], kind="stable")
-    return [int(i) for i in wrong[order][:k]]
+    probabilities = np.asarray(probabilities, dtype="float64")
+    true = np.asarray(y_true, dtype=int)
+    losses = -np.log(np.clip(probabilities[np.arange(len(true)), true], 1e-12, 1.0))
+    order = np.argsort(-losses, kind="stable")
+    return [int(i) for i in order[:k]]

@@ -170,14 +170,16 @@ def predict_dataset(model, dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     """Run ``model`` over a batched ``(image, one-hot label)`` dataset once.
 
     Returns:
-        ``(images, true_labels, probabilities)`` as NumPy arrays, in dataset order.
+        ``(images, true_labels, probabilities)`` as NumPy arrays, in dataset order. The images
+        are kept as ``uint8`` (a quarter of the memory of ``float32``: about 0.4 GB for 2,500
+        images at 224 px), enough to plot them.
 
     Example:
         >>> images, y_true, probs = predict_dataset(model, test_data)  # doctest: +SKIP
     """
     images, labels, probs = [], [], []
     for x, y in dataset:
-        images.append(np.asarray(x))
+        images.append(np.clip(np.rint(np.asarray(x)), 0, 255).astype("uint8"))
         labels.append(np.asarray(y))
         probs.append(np.asarray(model(x, training=False)))
     y = np.concatenate(labels)
@@ -212,11 +214,13 @@ def plot_top_losses(
     probabilities: np.ndarray,
     class_names: Sequence[str],
     k: int = 9,
-    title: str = "The most confidently wrong predictions",
+    title: str = "The highest-loss predictions",
 ) -> plt.Figure:
-    """The ``k`` wrong predictions the model was surest of (:func:`helpers.models.top_losses`), surest first.
+    """The ``k`` predictions with the highest loss (:func:`helpers.models.top_losses`), highest first.
 
-    Takes what :func:`predict_dataset` returns.
+    Each title gives the true class, the prediction with its confidence, and the loss
+    (``-log`` of the probability the true class got). Wrong predictions are red. Takes what
+    :func:`predict_dataset` returns.
 
     Example:
         >>> fig = plot_top_losses(*predict_dataset(model, test_data), class_names)  # doctest: +SKIP
@@ -224,12 +228,15 @@ def plot_top_losses(
     from helpers.models import top_losses
 
     worst = top_losses(y_true, probabilities, k)
-    predicted = np.asarray(probabilities).argmax(axis=1)
+    probabilities = np.asarray(probabilities)
+    predicted = probabilities.argmax(axis=1)
     titles = [
         prediction_title(class_names[y_true[i]], class_names[predicted[i]], probabilities[i][predicted[i]])
+        + f"\nloss {-np.log(max(float(probabilities[i][y_true[i]]), 1e-12)):.2f}"
         for i in worst
     ]
-    return plot_image_grid([images[i] for i in worst], titles, ["red"] * len(worst), suptitle=title)
+    colors = ["red" if predicted[i] != y_true[i] else "green" for i in worst]
+    return plot_image_grid([images[i] for i in worst], titles, colors, suptitle=title)
 
 
 def plot_confusion_matrix(

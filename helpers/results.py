@@ -1,6 +1,7 @@
 """The course's results table: one row per experiment, appended as each notebook runs.
 
-Every notebook evaluates its models on the full test set and calls :func:`record`;
+Every notebook validates its models on the fixed validation set, evaluates them once on
+the full test set and calls :func:`record`;
 :func:`results_table` and :func:`plot_results` compare everything recorded so far.
 The table lives in ``<runs>/results.csv`` (``COURSE_RUN_DIR`` moves it).
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,8 @@ COLUMNS = (
     "backbone",
     "train_images",
     "epochs",
+    "val_accuracy",
+    "val_loss",
     "test_accuracy",
     "test_loss",
     "seconds",
@@ -47,6 +51,7 @@ def record(
     train_images: int,
     seconds: float,
     backbone: str = "",
+    val_metrics: Mapping[str, float] | None = None,
     path: str | Path | None = None,
 ) -> dict[str, Any]:
     """Append one experiment's row to the results table and return it.
@@ -57,6 +62,8 @@ def record(
         history: what ``fit`` returned; ``epochs`` is the last epoch it reached, so a
             fine-tuning run that continued from epoch 5 for 5 more records 10.
         test_metrics: ``model.evaluate(test_data, return_dict=True)`` on the full test set.
+        val_metrics: the final figures on the validation set; by default the last epoch's
+            ``val_accuracy`` and ``val_loss`` of ``history`` (fit with ``validation_data=val_data``).
 
     Example:
         >>> row = record("model_0", model, history, model.evaluate(test, return_dict=True),
@@ -66,12 +73,21 @@ def record(
     if missing:
         raise KeyError(f"test_metrics lacks {sorted(missing)}; pass model.evaluate(..., return_dict=True).")
     epochs = getattr(history, "epoch", None) or []
+    if val_metrics is None:
+        logs = getattr(history, "history", None) or {}
+        if not logs.get("val_accuracy") or not logs.get("val_loss"):
+            raise KeyError(
+                "history has no val_accuracy / val_loss: fit with validation_data=val_data, or pass val_metrics."
+            )
+        val_metrics = {"accuracy": logs["val_accuracy"][-1], "loss": logs["val_loss"][-1]}
     row = {
         "experiment": experiment,
         "notebook": notebook,
         "backbone": backbone or getattr(model, "name", ""),
         "train_images": int(train_images),
         "epochs": (epochs[-1] + 1) if epochs else 0,
+        "val_accuracy": round(float(val_metrics["accuracy"]), 4),
+        "val_loss": round(float(val_metrics["loss"]), 4),
         "test_accuracy": round(float(test_metrics["accuracy"]), 4),
         "test_loss": round(float(test_metrics["loss"]), 4),
         "seconds": round(float(seconds), 1),
@@ -79,6 +95,13 @@ def record(
     }
     target = results_path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        with target.open(newline="") as handle:
+            header = next(csv.reader(handle), [])
+        if header != list(COLUMNS):  # written by an older version of the course: keep it, start a new table
+            kept = target.with_name(f"{target.stem}-old-columns-{time.strftime('%Y%m%d-%H%M%S')}.csv")
+            target.rename(kept)
+            print(f"{target.name} had other columns; it was kept as {kept.name} and a new table started.")
     new = not target.exists()
     with target.open("a", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)

@@ -1,8 +1,9 @@
-"""Training steps every experiment shares: augmentation, timed fit + full-test-set evaluation + record, cached features.
+"""Training steps every experiment shares: augmentation, timed fit + evaluation + record, cached features.
 
 The notebooks compile their models themselves (that is where learning rates and
 the "recompile after changing ``trainable``" lesson live) and hand the rest to
-:func:`fit_and_record`, so every experiment is evaluated and recorded the same way.
+:func:`fit_and_record`, so every experiment is validated, tested and recorded the
+same way: curves on the fixed validation set, the test set once at the end.
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ def augmented_feature_extractor(
 def compile_classifier(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
     """Compile ``model`` the way every course experiment does: Adam, categorical cross-entropy, accuracy.
 
-    Call it again after changing ``trainable`` (the change takes effect only at compile) and pass
-    a lower ``learning_rate`` to fine-tune. Returns ``model``.
+    Call it again after changing ``trainable``: Keras reads the flags when it builds the training
+    function at the first ``fit`` after ``compile``, so a model fitted before keeps training only
+    the weights that were trainable then. Pass a lower ``learning_rate`` to fine-tune. Returns ``model``.
 
     Example:
         >>> model = compile_classifier(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]), 1e-4)
@@ -83,6 +85,7 @@ def compile_classifier(model: keras.Model, learning_rate: float = 1e-3) -> keras
 def fit_and_record(
     model: keras.Model,
     train_data: Any,
+    val_data: Any,
     test_data: Any,
     *,
     experiment: str,
@@ -93,29 +96,41 @@ def fit_and_record(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     backbone: str = "",
     profile: config.Profile | None = None,
+    tensorboard: bool = True,
 ) -> tuple[keras.callbacks.History, dict[str, float]]:
-    """Fit ``model`` (timed), evaluate it on the **full** test set and record the result.
+    """What every experiment does after ``compile``: the same ``fit``, ``evaluate`` and ``record`` each time.
+
+    1. ``model.fit(train_data, validation_data=val_data, ...)``, timed: the per-epoch curves
+       use the fixed **validation** set, never the test set.
+    2. Logs to TensorBoard under ``<runs>/tensorboard/<experiment>/<timestamp>`` (unless a
+       ``TensorBoard`` callback is already in ``callbacks`` or ``tensorboard=False``).
+    3. ``model.evaluate(test_data)`` once, on the **full** test set, after training.
+    4. One row in the results table with the final validation and test figures.
 
     ``epochs`` is the epoch to stop at, as in ``model.fit``: to continue a model for 5
     more epochs pass ``initial_epoch=len(history.epoch)`` and ``epochs=len(history.epoch) + 5``.
-    The test set is also used as validation data so the loss curves show it per epoch.
 
     Returns:
         ``(history, test_metrics)`` where ``test_metrics`` is ``evaluate(..., return_dict=True)``.
 
     Example:
-        >>> history, metrics = fit_and_record(model, train, test, experiment="model_0", notebook="02",
+        >>> history, metrics = fit_and_record(model, train, val, test, experiment="02_model_0", notebook="02",
         ...                                   train_images=750, epochs=5)  # doctest: +SKIP
     """
+    from helpers.callbacks import tensorboard_callback
+
     profile = profile or config.load_profile()
+    callbacks = list(callbacks)
+    if tensorboard and not any(isinstance(cb, keras.callbacks.TensorBoard) for cb in callbacks):
+        callbacks.append(tensorboard_callback(None, experiment))
     started = time.perf_counter()
     history = model.fit(
         train_data,
         epochs=epochs,
         initial_epoch=initial_epoch,
         steps_per_epoch=profile.steps_per_epoch,
-        validation_data=test_data,
-        callbacks=list(callbacks),
+        validation_data=val_data,
+        callbacks=callbacks,
         shuffle=False,  # the tf.data pipeline shuffles the training data itself; Keras would ignore (and warn)
         verbose=2,
     )
@@ -132,8 +147,8 @@ def fit_and_record(
         backbone=backbone,
     )
     print(
-        f"{experiment}: test accuracy {row['test_accuracy']:.1%}, test loss {row['test_loss']:.3f} "
-        f"on the full test set ({seconds:.0f} s of training)"
+        f"{experiment}: validation accuracy {row['val_accuracy']:.1%} | test accuracy {row['test_accuracy']:.1%}, "
+        f"test loss {row['test_loss']:.3f} on the full test set ({seconds:.0f} s of training)"
     )
     return history, test_metrics
 

@@ -23,10 +23,15 @@ needs_shared_data = pytest.mark.skipif(
 
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generated train/test image folder: 3 classes, 12 train and 4 test JPEGs each, 32 px."""
+    """A generated train/val/test image folder: 3 classes, 12 train, 4 validation and 4 test JPEGs each, 32 px."""
+    import shutil
+
     from helpers.data import make_tiny_image_folders
 
-    return make_tiny_image_folders(tmp_path_factory.mktemp("tiny"), per_class=12, size=32)
+    root = make_tiny_image_folders(tmp_path_factory.mktemp("tiny"), per_class=12, size=32)
+    other = make_tiny_image_folders(tmp_path_factory.mktemp("tiny_val"), per_class=4, size=32, seed=1)
+    shutil.move(other / "train", root / "val")
+    return root
 
 
 @pytest.fixture(scope="session")

@@ -36,19 +36,19 @@ def test_checkpoint_needs_weights_h5_and_never_overwrites(tmp_path):
 def test_checkpoint_saves_every_epoch_and_latest_finds_it(tmp_path):
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
-    path = callbacks.checkpoint_path("exp", tmp_path)
+    path = callbacks.checkpoint_path("exp", root=tmp_path)
     model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=2, verbose=0, callbacks=[callbacks.checkpoint_callback(path)])
-    assert path.exists() and callbacks.latest_checkpoint("exp", tmp_path) == path
-    later = callbacks.checkpoint_path("exp", tmp_path)  # a newer run that saved nothing yet
-    assert later != path and callbacks.latest_checkpoint("exp", tmp_path) == path
+    assert path.exists() and callbacks.latest_checkpoint("exp", root=tmp_path) == path
+    later = callbacks.checkpoint_path("exp", root=tmp_path)  # a newer run that saved nothing yet
+    assert later != path and callbacks.latest_checkpoint("exp", root=tmp_path) == path
     with pytest.raises(FileNotFoundError, match="Run the notebook"):
-        callbacks.latest_checkpoint("other", tmp_path)
+        callbacks.latest_checkpoint("other", root=tmp_path)
 
 
 def test_history_logger_round_trip(tmp_path):
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
-    path = callbacks.checkpoint_path("exp", tmp_path)
+    path = callbacks.checkpoint_path("exp", root=tmp_path)
     history = model.fit(
         np.ones((4, 2)),
         np.ones((4, 1)),
@@ -65,3 +65,19 @@ def test_history_logger_round_trip(tmp_path):
         callbacks.history_logger(path)
     with pytest.raises(FileNotFoundError, match="history_logger"):
         callbacks.load_history(tmp_path / "other" / "checkpoint.weights.h5")
+
+
+def test_checkpoints_are_named_by_backbone_and_size_and_a_mismatch_says_so(tmp_path):
+    variant = callbacks.model_variant("mobilenet_v2_035", (64, 64))
+    path = callbacks.checkpoint_path("exp", variant, root=tmp_path)
+    assert path.parent.parent.name == "mobilenet_v2_035_64px" and path.parent.parent.parent.name == "exp"
+    path.write_bytes(b"weights")
+    assert callbacks.latest_checkpoint("exp", variant, root=tmp_path) == path
+    other = callbacks.model_variant("efficientnet_b0", 224)
+    with pytest.raises(FileNotFoundError, match=r"another backbone or image size.*Run that notebook again"):
+        callbacks.latest_checkpoint("exp", other, root=tmp_path)
+
+
+def test_tensorboard_command_is_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert callbacks.tensorboard_command("runs/tensorboard") == f"%tensorboard --logdir {tmp_path}/runs/tensorboard"

@@ -127,21 +127,31 @@ def test_layout_errors_say_what_to_do(tmp_path, tiny_data):
 def test_corrupt_image_is_named(tmp_path, tiny_data):
     import shutil
 
-    for split in ("train", "test"):
+    for split in ("train", "val", "test"):
         shutil.copytree(tiny_data / split, tmp_path / split)
+    data.image_folders(tmp_path / "train", tmp_path / "val", tmp_path / "test", (32, 32), 8)  # verified once
     (tmp_path / "train" / "red_circle" / "broken.jpg").write_bytes(b"not an image")
-    with pytest.raises(ValueError, match="broken.jpg"):
-        data.image_folders(tmp_path / "train", tmp_path / "test", (32, 32), 8)
+    with pytest.raises(ValueError, match="broken.jpg"):  # the folder changed: checked again
+        data.image_folders(tmp_path / "train", tmp_path / "val", tmp_path / "test", (32, 32), 8)
+
+
+def test_a_verified_folder_is_not_read_again(tiny_data, monkeypatch):
+    data.image_folders(tiny_data / "train", tiny_data / "val", tiny_data / "test", (32, 32), 8)
+    monkeypatch.setattr(data, "find_corrupt_images", lambda folder: pytest.fail(f"{folder} was read again"))
+    data.image_folders(tiny_data / "train", tiny_data / "val", tiny_data / "test", (32, 32), 8)
 
 
 def test_image_folders_pipelines(tiny_data):
-    train, test, names = data.image_folders(tiny_data / "train", tiny_data / "test", (32, 32), 8)
+    train, val, test, names = data.image_folders(
+        tiny_data / "train", tiny_data / "val", tiny_data / "test", (32, 32), 8
+    )
     assert names == sorted(data.TINY_CLASSES)
     x, y = next(iter(train))
     assert x.shape == (8, 32, 32, 3) and y.shape == (8, 3)
     assert float(np.max(x)) > 1.0  # pixels stay in [0, 255]
-    labels = np.concatenate([yb.numpy().argmax(1) for _, yb in test])
-    assert labels.tolist() == sorted(labels.tolist())  # the test set is not shuffled
+    for fixed in (val, test):
+        labels = np.concatenate([yb.numpy().argmax(1) for _, yb in fixed])
+        assert labels.tolist() == sorted(labels.tolist())  # validation and test sets are not shuffled
 
 
 def test_mismatched_classes_are_refused(tiny_data, tmp_path):
@@ -150,7 +160,7 @@ def test_mismatched_classes_are_refused(tiny_data, tmp_path):
     shutil.copytree(tiny_data / "test", tmp_path / "test")
     shutil.rmtree(tmp_path / "test" / "red_circle")
     with pytest.raises(ValueError, match="differ"):
-        data.image_folders(tiny_data / "train", tmp_path / "test", (32, 32), 8)
+        data.image_folders(tiny_data / "train", tiny_data / "val", tmp_path / "test", (32, 32), 8)
 
 
 def test_photo_folder_splits_and_requires_enough_photos(tiny_data):
@@ -161,13 +171,20 @@ def test_photo_folder_splits_and_requires_enough_photos(tiny_data):
         data.photo_folder(tiny_data / "train", min_per_class=20)
 
 
+def _disjoint(*folders):
+    names = [{(c, n) for c, files in data.image_names(f).items() for n in files} for f in folders]
+    return all(not (a & b) for i, a in enumerate(names) for b in names[i + 1 :])
+
+
 def test_food_data_in_smoke_profile(tmp_path):
     profile = config.load_profile({"COURSE_SMOKE": "1", "COURSE_DATA_ROOT": str(tmp_path)})
-    train_1, test = data.food_data(1, profile)
-    train_100, test_again = data.food_data(100, profile)
-    assert test == test_again
+    train_1, val, test = data.food_data(1, profile)
+    train_100, val_again, test_again = data.food_data(100, profile)
+    assert test == test_again and val == val_again
+    assert data.count_images(val) == {c: 1 for c in data.TINY_CLASSES}  # a quarter of 4 test images per class
     assert data.count_images(train_1) == {c: 7 for c in data.TINY_CLASSES}
-    assert data.count_images(train_100) == {c: 12 for c in data.TINY_CLASSES}
+    assert data.count_images(train_100) == {c: 11 for c in data.TINY_CLASSES}  # 12 minus the validation image
+    assert _disjoint(val, train_100) and _disjoint(val, train_1)
 
 
 def test_food_data_from_local_folder_refuses_bad_layout(tmp_path):
@@ -180,11 +197,14 @@ def test_food_data_from_local_folder_refuses_bad_layout(tmp_path):
 @needs_shared_data
 def test_food_data_from_the_shared_food10(tmp_path):
     profile = config.load_profile({"COURSE_DATA_DIR": str(SHARED / "data/food10"), "COURSE_DATA_ROOT": str(tmp_path)})
-    for percent, per_class in ((1, 7), (10, 75), (100, 375)):
-        train, test = data.food_data(percent, profile)
+    trains = []
+    for percent, per_class in ((1, 7), (10, 75), (100, 355)):
+        train, val, test = data.food_data(percent, profile)
         counts = data.count_images(train)
         assert len(counts) == 10 and set(counts.values()) == {per_class}
-    assert sum(data.count_images(test).values()) == 1250
+        trains.append(train)
+    assert data.num_images(test) == 1250 and data.num_images(val) == 200 <= data.num_images(test) // 4
+    assert all(_disjoint(val, train) for train in trains)
 
 
 def test_tfds_loaders_with_mock_data():
@@ -213,16 +233,36 @@ def test_tests_leave_course_folders_alone():
     assert os.environ["COURSE_RUN_DIR"] != str(config.find_root() / "runs")
 
 
-def test_learner_profile_shares_one_test_folder(tmp_path, monkeypatch):
-    """Every subset returns the 10% archive's test folder (downloads faked by pre-extracted folders)."""
+def test_learner_profile_validation_is_disjoint_from_every_subset(tmp_path, tiny_data):
+    """Downloads faked by pre-extracted archives: 1% and 10% are drawn from the 100% training images."""
+    import shutil
+
     profile = config.load_profile({"COURSE_DATA_ROOT": str(tmp_path)})
-    for url in data.FOOD_ARCHIVES.values():
-        name = url.rsplit("/", 1)[-1].removesuffix(".zip")
-        for split in ("train", "test"):
-            (tmp_path / name / split / "a").mkdir(parents=True)
-    tests = {data.food_data(p, profile)[1] for p in (1, 10, 100)}
-    assert tests == {tmp_path / "10_food_classes_10_percent" / "test"}
-    assert data.food_data(1, profile)[0] == tmp_path / "10_food_classes_1_percent" / "train"
+    full = tmp_path / "10_food_classes_all_data"
+    shutil.copytree(tiny_data / "train", full / "train")
+    shutil.copytree(tiny_data / "test", full / "test")
+    for percent, per_class in ((1, 1), (10, 3)):
+        archive = tmp_path / data.FOOD_ARCHIVES[percent].rsplit("/", 1)[-1].removesuffix(".zip")
+        shutil.copytree(tiny_data / "test", archive / "test")
+        for name in data.TINY_CLASSES:
+            (archive / "train" / name).mkdir(parents=True)
+            for path in data.list_images(full / "train" / name)[:per_class]:
+                shutil.copy(path, archive / "train" / name)
+    folders = {p: data.food_data(p, profile) for p in (1, 10, 100)}
+    assert {f.test for f in folders.values()} == {tmp_path / "10_food_classes_10_percent" / "test"}
+    assert len({f.val for f in folders.values()}) == 1
+    assert folders[1].train == tmp_path / "10_food_classes_1_percent" / "train"
+    val = folders[10].val
+    assert data.count_images(val) == {c: 1 for c in data.TINY_CLASSES}
+    assert all(_disjoint(val, f.train) for f in folders.values())
+    assert data.count_images(folders[100].train) == {c: 11 for c in data.TINY_CLASSES}
+
+
+def test_validation_split_keeps_a_training_image_and_never_overwrites(tmp_path, tiny_data):
+    counts = data.make_validation_split(tiny_data / "train", tmp_path / "val", 100)
+    assert set(counts.values()) == {11}
+    with pytest.raises(FileExistsError):
+        data.make_validation_split(tiny_data / "train", tmp_path / "val", 2)
 
 
 def test_num_images_totals_every_class(tiny_data):

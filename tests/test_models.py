@@ -92,9 +92,13 @@ def test_resolve_backbone_and_hub_handle(monkeypatch):
     assert models.hub_handle("resnet50_v2").endswith("mobilenet_v2_035_224/feature_vector/5")
 
 
-def test_top_losses_orders_confident_mistakes():
+def test_top_losses_ranks_by_cross_entropy_loss():
     probs = [[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.2, 0.8]]
+    # losses: -log(0.1), -log(0.7), -log(0.4), -log(0.2)
     assert models.top_losses([1, 1, 1, 0], probs, k=3) == [0, 3, 2]
+    # a confident mistake between two wrong classes can lose less than a hesitant one: rank by the true class
+    three = [[0.05, 0.90, 0.05], [0.02, 0.49, 0.49]]
+    assert models.top_losses([0, 0], three, k=2) == [1, 0]
 
 
 # ------------------------------------------------------------------ TF Hub layer under Keras 3
@@ -127,7 +131,7 @@ def _train(model, x, y):
 def test_hub_layer_trains_a_head_in_sequential_and_functional(tiny_hub_handle, tiny_data):
     from helpers.data import image_folders
 
-    train, _, names = image_folders(tiny_data / "train", tiny_data / "test", (32, 32), 64)
+    train, _, _, names = image_folders(tiny_data / "train", tiny_data / "test", tiny_data / "test", (32, 32), 64)
     x, y = next(iter(train))
     x = x / 255.0
     sequential = keras.Sequential(

@@ -80,12 +80,13 @@ def test_class_examples_and_predictions(tiny_data):
     assert [ax.get_title().split("\n")[0] for ax in fig.axes if ax.get_title()] == ["blue_triangle"] * 2 + [
         "green_square"
     ] * 2 + ["red_circle"] * 2
-    _, test, names = image_folders(tiny_data / "train", tiny_data / "test", (32, 32), 4)
+    _, _, test, names = image_folders(tiny_data / "train", tiny_data / "test", tiny_data / "test", (32, 32), 4)
     model = keras.Sequential(
         [keras.Input((32, 32, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")]
     )
     images, y_true, probs = plotting.predict_dataset(model, test)
     assert images.shape == (12, 32, 32, 3) and probs.shape == (12, 3) and y_true.tolist() == sorted(y_true.tolist())
+    assert images.dtype == np.uint8, "kept as uint8: a quarter of float32's memory"
     fig = plotting.plot_predictions(model, test, names, n=6)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert len(titles) == 6 and all(t.startswith("true: ") and "pred: " in t for t in titles)
@@ -116,10 +117,10 @@ def test_epoch_ticks_are_whole_numbers_even_for_one_epoch():
     assert list(fig.axes[0].get_xticks()) == [1, 2]
 
 
-def test_top_losses_figure_shows_the_surest_mistakes_first():
+def test_top_losses_figure_shows_the_highest_losses_first():
     images = np.zeros((4, 8, 8, 3))
     probs = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.2, 0.8]])
     fig = plotting.plot_top_losses(images, [1, 1, 1, 0], probs, ["cat", "dog"], k=2)
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    assert titles == ["true: dog\npred: cat (90%)", "true: cat\npred: dog (80%)"]
+    assert titles == ["true: dog\npred: cat (90%)\nloss 2.30", "true: cat\npred: dog (80%)\nloss 1.61"]
     assert all(ax.title.get_color() == "red" for ax in fig.axes if ax.get_title())

@@ -5,8 +5,11 @@ import pytest
 from helpers import results
 
 
-def _history(epochs):
-    return types.SimpleNamespace(epoch=list(epochs), history={})
+def _history(epochs, val_accuracy=0.55):
+    epochs = list(epochs)
+    return types.SimpleNamespace(
+        epoch=epochs, history={"val_accuracy": [val_accuracy] * len(epochs), "val_loss": [1.5] * len(epochs)}
+    )
 
 
 def test_record_appends_rows_with_every_column(tmp_path):
@@ -36,7 +39,44 @@ def test_record_appends_rows_with_every_column(tmp_path):
     assert row["epochs"] == 10 and row["backbone"] == "m"
     lines = path.read_text().splitlines()
     assert lines[0].split(",") == list(results.COLUMNS) and len(lines) == 3
-    assert lines[1].startswith("a,01,mobilenet_v2_035,750,5,0.6123,1.2,12.3,")
+    assert lines[1].startswith("a,01,mobilenet_v2_035,750,5,0.55,1.5,0.6123,1.2,12.3,")
+
+
+def test_record_needs_validation_figures(tmp_path):
+    with pytest.raises(KeyError, match="validation_data=val_data"):
+        results.record(
+            "a",
+            None,
+            types.SimpleNamespace(epoch=[0], history={"loss": [1.0]}),
+            {"accuracy": 1, "loss": 0},
+            notebook="01",
+            train_images=1,
+            seconds=1,
+            path=tmp_path / "r.csv",
+        )
+    row = results.record(
+        "a",
+        None,
+        types.SimpleNamespace(epoch=[0], history={}),
+        {"accuracy": 1, "loss": 0},
+        notebook="01",
+        train_images=1,
+        seconds=1,
+        val_metrics={"accuracy": 0.25, "loss": 2},
+        path=tmp_path / "r.csv",
+    )
+    assert (row["val_accuracy"], row["val_loss"]) == (0.25, 2)
+
+
+def test_a_table_with_old_columns_is_kept_not_mixed(tmp_path, capsys):
+    path = tmp_path / "results.csv"
+    path.write_text("experiment,notebook,test_accuracy\nold,01,0.5\n")
+    results.record("a", None, _history([0]), {"accuracy": 1, "loss": 0}, notebook="01", train_images=1, seconds=1,
+                   path=path)
+    kept = list(tmp_path.glob("results-old-columns-*.csv"))
+    assert len(kept) == 1 and kept[0].read_text().startswith("experiment,notebook,test_accuracy\nold")
+    assert path.read_text().splitlines()[0].split(",") == list(results.COLUMNS)
+    assert "kept as" in capsys.readouterr().out
 
 
 def test_record_needs_evaluate_metrics(tmp_path):

@@ -13,9 +13,11 @@ def test_augmentation_changes_images_only_in_training():
     assert not np.allclose(np.asarray(aug(x, training=True)), x)
 
 
-def test_fit_and_record_evaluates_the_full_test_set_and_records(tiny_data, tmp_path, monkeypatch, capsys):
+def test_fit_and_record_validates_on_val_tests_once_and_records(tiny_data, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_RUN_DIR", str(tmp_path))
-    train, test, names = image_folders(tiny_data / "train", tiny_data / "test", (32, 32), 8)
+    train, val, test, names = image_folders(
+        tiny_data / "train", tiny_data / "val", tiny_data / "test", (32, 32), 8
+    )
     model = keras.Sequential(
         [
             keras.Input((32, 32, 3)),
@@ -25,14 +27,31 @@ def test_fit_and_record_evaluates_the_full_test_set_and_records(tiny_data, tmp_p
         ]
     )
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    evaluated = []
+    original_evaluate = model.evaluate
+
+
+    def spy(*args, **kwargs):  # fit validates through evaluate(x=..., _use_cached_eval_dataset=True)
+        data = args[0] if args else kwargs.get("x")
+        evaluated.append(("validation" if kwargs.get("_use_cached_eval_dataset") else "evaluate", data))
+        return original_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(model, "evaluate", spy)
     history, metrics = training.fit_and_record(
-        model, train, test, experiment="tiny", notebook="99", train_images=36, epochs=2
+        model, train, val, test, experiment="tiny", notebook="99", train_images=36, epochs=2
     )
     assert history.epoch == [0, 1] and set(metrics) >= {"accuracy", "loss"}
-    assert metrics == model.evaluate(test, return_dict=True, verbose=0)
+    assert [kind for kind, data in evaluated if data is test] == ["evaluate"], "the test set: once, after training"
+    assert all(data is val for kind, data in evaluated if kind == "validation"), "fit validates on val only"
+    assert metrics == original_evaluate(test, return_dict=True, verbose=0)
+    val_metrics = original_evaluate(val, return_dict=True, verbose=0)
+    assert abs(history.history["val_accuracy"][-1] - val_metrics["accuracy"]) < 1e-6, "curves use the validation set"
+    assert list((tmp_path / "tensorboard" / "tiny").glob("*/validation")), "logged to TensorBoard"
+    first_val_accuracy = history.history["val_accuracy"][-1]
     history, _ = training.fit_and_record(
         model,
         train,
+        val,
         test,
         experiment="tiny_more",
         notebook="99",
@@ -43,11 +62,13 @@ def test_fit_and_record_evaluates_the_full_test_set_and_records(tiny_data, tmp_p
     assert history.epoch == [2]
     rows = load_results(tmp_path / "results.csv")
     assert [(r["experiment"], r["epochs"]) for r in rows] == [("tiny", "2"), ("tiny_more", "3")]
+    assert float(rows[0]["val_accuracy"]) == round(first_val_accuracy, 4)
+    assert float(rows[0]["test_accuracy"]) == round(metrics["accuracy"], 4)
     assert "on the full test set" in capsys.readouterr().out
 
 
 def test_extract_features_keeps_order(tiny_data):
-    _, test, _ = image_folders(tiny_data / "train", tiny_data / "test", (32, 32), 5)
+    _, _, test, _ = image_folders(tiny_data / "train", tiny_data / "val", tiny_data / "test", (32, 32), 5)
     pooled = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.GlobalAveragePooling2D()])
     features, labels = training.extract_features(pooled, test)
     images = np.concatenate([np.asarray(x) for x, _ in test])
