@@ -13,6 +13,7 @@ same model rebuilt in another.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -246,6 +247,34 @@ class HubFeatureExtractor(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "handle": self.handle, "output_key": self.output_key}
+
+
+def hub_classifier(handle: str, num_classes: int, input_shape: tuple[int, int, int], rescale: bool = True) -> keras.Model:
+    """Notebook 01's ``create_model``: a frozen TF Hub feature vector with a new softmax head, compiled.
+
+    ``Input`` (pixels in [0, 255]) -> ``Rescaling(1/255)`` (hub models want [0, 1]; left out with
+    ``rescale=False``) -> :class:`HubFeatureExtractor` -> ``Dense(num_classes, softmax)``, compiled
+    with Adam (1e-3), categorical cross-entropy and accuracy. The model is named after the handle
+    (:func:`helpers.backbones.short_name`; any other handle by its path).
+
+    Example:
+        >>> model = hub_classifier(hub_handle("efficientnet_b0"), 10, (224, 224, 3))  # doctest: +SKIP
+        >>> [layer.name for layer in model.layers]  # doctest: +SKIP
+        ['rescaling', 'feature_extractor', 'classifier']
+    """
+    layers: list[Any] = [keras.Input(shape=input_shape, name="image")]
+    if rescale:
+        layers.append(keras.layers.Rescaling(1 / 255, name="rescaling"))
+    layers.append(HubFeatureExtractor(handle, name="feature_extractor"))
+    layers.append(keras.layers.Dense(num_classes, activation="softmax", name="classifier"))
+    name = short_name(handle)
+    if "/" in name:  # a handle outside BACKBONES: Keras names may not hold "/" or ":"
+        name = re.sub(r"[^A-Za-z0-9_]+", "_", name.split("://")[-1]).strip("_")
+    model = keras.Sequential(layers, name=name)
+    model.compile(
+        loss="categorical_crossentropy", optimizer=keras.optimizers.Adam(learning_rate=1e-3), metrics=["accuracy"]
+    )
+    return model
 
 
 def top_losses(y_true: Sequence[int], probabilities, k: int = 9) -> list[int]:

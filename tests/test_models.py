@@ -176,3 +176,12 @@ def test_real_mobilenet_feature_extractor_loads_cached_weights():
     assert not base.trainable and base.output_shape[-1] == 1280
     names = models.unfreeze_last(base, 10)
     assert names == models.expected_trainable(base, 10) and len(names) > 0
+
+
+def test_hub_classifier_is_notebook_01s_recipe(tiny_hub_handle):
+    model = models.hub_classifier(tiny_hub_handle, 3, (24, 24, 3))
+    assert [layer.name for layer in model.layers] == ["rescaling", "feature_extractor", "classifier"]
+    assert models.trainable_layer_names(model) == ["classifier"] and model.optimizer is not None
+    assert models.count_params(model)["trainable"] == (8 + 1) * 3  # 8 features per image, 3 classes
+    bare = models.hub_classifier(tiny_hub_handle, 3, (24, 24, 3), rescale=False)
+    assert "rescaling" not in [layer.name for layer in bare.layers]
