@@ -249,7 +249,9 @@ class HubFeatureExtractor(keras.layers.Layer):
         return {**super().get_config(), "handle": self.handle, "output_key": self.output_key}
 
 
-def hub_classifier(handle: str, num_classes: int, input_shape: tuple[int, int, int], rescale: bool = True) -> keras.Model:
+def hub_classifier(
+    handle: str, num_classes: int, input_shape: tuple[int, int, int], rescale: bool = True
+) -> keras.Model:
     """Notebook 01's ``create_model``: a frozen TF Hub feature vector with a new softmax head, compiled.
 
     ``Input`` (pixels in [0, 255]) -> ``Rescaling(1/255)`` (hub models want [0, 1]; left out with
