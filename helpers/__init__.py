@@ -4,12 +4,15 @@ The package is deliberately thin: each module does one job and every public
 function is small, typed and documented.
 
 - :mod:`helpers.config` -- the run profile (learner, smoke, local) and seeds.
+- :mod:`helpers.backbones` -- the table of pretrained backbones (no TensorFlow import).
 - :mod:`helpers.data` -- getting, sub-sampling and loading image folders.
 - :mod:`helpers.models` -- backbones, feature extractors, fine-tuning, TF Hub.
 - :mod:`helpers.hub_cache` -- put a TF Hub module where ``tensorflow_hub`` looks.
 - :mod:`helpers.plotting` -- loss curves, history comparison, predictions.
 - :mod:`helpers.callbacks` -- TensorBoard and checkpoint callbacks.
 - :mod:`helpers.results` -- the course's table of experiment results.
+- :mod:`helpers.training` -- augmentation, the shared fit / validate / test / record step, cached features.
+- :mod:`helpers.runner` -- execute every notebook in order (``make run``).
 """
 
 __version__ = "0.1.0"
