@@ -10,7 +10,7 @@ export TFHUB_CACHE_DIR ?= $(CURDIR)/data/tfhub
 # Another Keras cache to fill ours from, for offline machines (used by offline-cache and smoke when it exists).
 KERAS_CACHE_SRC ?= ../shared/weights/keras
 
-.PHONY: test run smoke lab lint strip benchmark offline-cache
+.PHONY: test run smoke lab lint strip benchmark offline-cache slides
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ lab: $(STAMP)
 ## strip: remove outputs from every notebook (also done by the pre-commit hook)
 strip: $(STAMP)
 	$(BIN)/nbstripout notebooks/*.ipynb notebooks/solutions/*.ipynb
+
+## slides: every notebook as reveal.js slides (one slide per ## section) in runs/<timestamp>/slides/
+slides: $(STAMP)
+	$(BIN)/python -m helpers.slides
 
 ## benchmark: cached-features vs frozen-base epoch time, as a ratio
 benchmark: $(STAMP)
