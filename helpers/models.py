@@ -82,17 +82,86 @@ def load_backbone(name: str, input_shape: tuple[int, int, int], weights: str | N
     return base
 
 
+@keras.saving.register_keras_serializable(package="helpers")
+class PreprocessInput(keras.layers.Layer):
+    """A family's ``preprocess_input`` as a layer, so it travels inside the model and prediction can't skip it.
+
+    ``mode`` is ``"tf"`` (to [-1, 1]), ``"caffe"`` (RGB to BGR, minus the ImageNet mean per channel) or
+    ``"torch"`` (to [0, 1], minus the ImageNet mean, divided by its standard deviation), exactly as
+    ``keras.applications.imagenet_utils.preprocess_input(x, mode=mode)`` on pixels in [0, 255]. Channel
+    swaps and per-channel statistics are not a single scale and offset, hence a layer of its own.
+
+    Example:
+        >>> import numpy as np
+        >>> red = np.array([[[[255.0, 0.0, 0.0]]]])  # one red pixel, RGB
+        >>> [round(float(v), 3) for v in np.asarray(PreprocessInput("caffe")(red))[0, 0, 0]]  # BGR, mean removed
+        [-103.939, -116.779, 131.32]
+    """
+
+    CAFFE_MEAN_RGB = (123.68, 116.779, 103.939)  # on [0, 255]
+    TORCH_MEAN_RGB = (0.485, 0.456, 0.406)  # on [0, 1]
+    TORCH_STD_RGB = (0.229, 0.224, 0.225)
+
+    def __init__(self, mode: str, **kwargs: Any) -> None:
+        if mode not in ("tf", "caffe", "torch"):
+            raise ValueError(f"mode must be 'tf', 'caffe' or 'torch', got {mode!r}")
+        super().__init__(**kwargs)
+        self.mode = mode
+
+    def call(self, inputs):
+        x = keras.ops.cast(inputs, "float32")
+        if self.mode == "tf":
+            return x / 127.5 - 1.0
+        if self.mode == "torch":
+            mean, std = (keras.ops.convert_to_tensor(v) for v in (self.TORCH_MEAN_RGB, self.TORCH_STD_RGB))
+            return (x / 255.0 - mean) / std
+        return keras.ops.flip(x, axis=-1) - keras.ops.convert_to_tensor(self.CAFFE_MEAN_RGB[::-1])
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "mode": self.mode}
+
+
 def rescaling_layer(name: str) -> keras.layers.Layer:
-    """The layer that maps pixels in [0, 255] to the range backbone ``name`` was trained on.
+    """The layer that maps pixels in [0, 255] to the input backbone ``name`` was trained on (named ``rescaling``).
+
+    ``Rescaling`` for the linear ``"tf"`` family, :class:`PreprocessInput` for ``"caffe"`` and ``"torch"``,
+    ``Identity`` for models that rescale inside themselves.
 
     Example:
         >>> rescaling_layer("mobilenet_v2_035").scale
         0.00784313725490196
+        >>> type(rescaling_layer("vgg16")).__name__, type(rescaling_layer("efficientnet_b0")).__name__
+        ('PreprocessInput', 'Identity')
     """
     spec = BACKBONES[name]
+    if spec.preprocess in ("caffe", "torch"):
+        return PreprocessInput(spec.preprocess, name="rescaling")
     if spec.scale is None:
         return keras.layers.Identity(name="rescaling")
     return keras.layers.Rescaling(spec.scale, offset=spec.offset, name="rescaling")
+
+
+def inference_ms(model: keras.Model, batch: Any, repeats: int = 5) -> float:
+    """Median milliseconds ``model`` takes for one batch in inference mode, after one warm-up call.
+
+    Timing needs no pretrained weights: build the model with ``weights=None``.
+
+    Example:
+        >>> import numpy as np
+        >>> tiny = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.GlobalAveragePooling2D()])
+        >>> inference_ms(tiny, np.zeros((2, 8, 8, 3), "float32"), repeats=3) > 0
+        True
+    """
+    import statistics
+    import time
+
+    model.predict_on_batch(batch)  # warm-up: builds and traces the graph
+    times = []
+    for _ in range(max(1, repeats)):
+        started = time.perf_counter()
+        model.predict_on_batch(batch)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
 
 
 def build_feature_extractor(

@@ -185,3 +185,40 @@ def test_hub_classifier_is_notebook_01s_recipe(tiny_hub_handle):
     assert models.count_params(model)["trainable"] == (8 + 1) * 3  # 8 features per image, 3 classes
     bare = models.hub_classifier(tiny_hub_handle, 3, (24, 24, 3), rescale=False)
     assert "rescaling" not in [layer.name for layer in bare.layers]
+
+
+@pytest.mark.parametrize("mode", ["tf", "caffe", "torch"])
+def test_preprocess_input_layer_matches_keras(mode):
+    from keras.applications import imagenet_utils
+
+    x = np.random.default_rng(0).uniform(0, 255, (2, 5, 5, 3)).astype("float32")
+    expected = imagenet_utils.preprocess_input(x.copy(), mode=mode)
+    np.testing.assert_allclose(np.asarray(models.PreprocessInput(mode)(x)), expected, rtol=1e-5, atol=1e-4)
+
+
+def test_every_backbone_gets_the_layer_of_its_family(tmp_path):
+    from keras.applications import imagenet_utils
+
+    x = np.random.default_rng(1).uniform(0, 255, (1, 4, 4, 3)).astype("float32")
+    for name, spec in models.BACKBONES.items():
+        layer = models.rescaling_layer(name)
+        assert layer.name == "rescaling"
+        if spec.preprocess is None:
+            np.testing.assert_array_equal(np.asarray(layer(x)), x)
+        else:
+            np.testing.assert_allclose(
+                np.asarray(layer(x)), imagenet_utils.preprocess_input(x.copy(), mode=spec.preprocess), atol=1e-4
+            )
+    model = keras.Sequential([keras.Input((4, 4, 3)), models.PreprocessInput("caffe")])
+    model.save(tmp_path / "m.keras")
+    np.testing.assert_allclose(np.asarray(keras.models.load_model(tmp_path / "m.keras")(x)), np.asarray(model(x)))
+
+
+def test_published_table_has_every_figure():
+    from helpers.backbones import PUBLISHED
+
+    assert len(PUBLISHED) >= 8
+    for name, row in PUBLISHED.items():
+        assert hasattr(keras.applications, name)
+        assert set(row) == {"size_mb", "top1", "top5", "params_m", "depth", "cpu_ms", "gpu_ms"}
+        assert 0.5 < row["top1"] < row["top5"] < 1
