@@ -540,6 +540,53 @@ def load_image(path: str | Path, image_size: tuple[int, int] = (224, 224)) -> np
 # --------------------------------------------------------------------------- the course's data
 
 
+#: Single photos for prediction demos, with the ImageNet class each shows. Those in ``../shared/images`` are used
+#: where that folder exists (offline machines); otherwise two of TensorFlow's example images are downloaded once.
+SHARED_PHOTOS = {
+    "chelsea.png": "tabby",
+    "coffee.png": "espresso",
+    "mountain_bike.jpeg": "mountain_bike",
+    "soccer_ball.jpg": "soccer_ball",
+}
+EXAMPLE_PHOTOS = {
+    "https://storage.googleapis.com/download.tensorflow.org/example_images/grace_hopper.jpg": "military_uniform",
+    "https://storage.googleapis.com/download.tensorflow.org/example_images/YellowLabradorLooking_new.jpg": (
+        "Labrador_retriever"
+    ),
+}
+
+
+def demo_photos(profile: config.Profile | None = None, shared: str | Path | None = None) -> dict[Path, str]:
+    """Photos for ImageNet prediction demos, each with the ImageNet class name it shows (sorted by file name).
+
+    Example:
+        >>> photos = demo_photos()  # doctest: +SKIP
+        >>> {path.name: label for path, label in photos.items()}  # doctest: +SKIP
+        {'chelsea.png': 'tabby', 'coffee.png': 'espresso', ...}
+    """
+    profile = profile or config.load_profile()
+    folder = Path(shared) if shared else profile.root.parent / "shared" / "images"
+    if folder.is_dir():
+        found = {folder / name: label for name, label in SHARED_PHOTOS.items() if (folder / name).is_file()}
+        if found:
+            return dict(sorted(found.items()))
+    import keras
+
+    photos = {}
+    for url, label in EXAMPLE_PHOTOS.items():
+        name = url.rsplit("/", 1)[-1]
+        try:
+            path = keras.utils.get_file(fname=name, origin=url, cache_dir=str(profile.data_root), cache_subdir="photos")
+        except Exception as err:  # urllib raises several kinds; all mean "could not download"
+            raise ConnectionError(
+                f"Could not download the example photo {url} ({err}). Without internet, pass shared= a folder "
+                f"holding {sorted(SHARED_PHOTOS)}."
+            ) from err
+        photos[Path(path)] = label
+    return dict(sorted(photos.items()))
+
+
+
 def tiny_food_dir(profile: config.Profile) -> Path:
     """The smoke profile's generated data folder (made on first use)."""
     root = profile.data_root / f"tiny_images_{profile.image_size[0]}px"
@@ -646,27 +693,104 @@ def load_food101_tfds(
     )
 
 
+#: ``cats_vs_dogs`` (TensorFlow Datasets) has a single ``train`` split; these slices of it are the course's three.
+CATS_VS_DOGS_SPLITS = {"train": "train[:10%]", "val": "train[10%:12%]", "test": "train[80%:]"}
+
+
+class ImageSplits(NamedTuple):
+    """Training, validation and test pipelines, their class names and how many images each holds."""
+
+    train: tf.data.Dataset
+    val: tf.data.Dataset
+    test: tf.data.Dataset
+    class_names: list[str]
+    sizes: dict[str, int]
+
+
 def load_cats_vs_dogs(
     image_size: tuple[int, int] = (224, 224),
     batch_size: int = 32,
     data_dir: str | None = None,
-) -> tuple[tf.data.Dataset, tf.data.Dataset, list[str]]:
-    """``cats_vs_dogs`` from TensorFlow Datasets: 80% train / 20% test, batched, one-hot labels.
+    splits: Mapping[str, str] = CATS_VS_DOGS_SPLITS,
+) -> ImageSplits:
+    """``cats_vs_dogs`` from TensorFlow Datasets as training, validation and test pipelines (one-hot labels).
+
+    The data set ships one ``train`` split of about 23,000 photos; the split API cuts it into disjoint
+    slices (:data:`CATS_VS_DOGS_SPLITS`: 10% to train, 2% to validate, the last 20% to test). It downloads
+    about 800 MB the first time. Pixels stay in [0, 255].
 
     Example:
-        >>> train, test, names = load_cats_vs_dogs()  # doctest: +SKIP
+        >>> train, val, test, names, sizes = load_cats_vs_dogs()  # doctest: +SKIP
+        >>> names  # doctest: +SKIP
+        ['cat', 'dog']
     """
     import tensorflow_datasets as tfds
 
-    (train, test), info = tfds.load(
-        "cats_vs_dogs", split=["train[:80%]", "train[80%:]"], as_supervised=True, with_info=True, data_dir=data_dir
+    parts, info = tfds.load(
+        "cats_vs_dogs",
+        split=[splits["train"], splits["val"], splits["test"]],
+        as_supervised=True,
+        with_info=True,
+        data_dir=data_dir,
     )
     names = list(info.features["label"].names)
-    return (
-        _tfds_pipeline(train, image_size, batch_size, len(names), shuffle=True),
-        _tfds_pipeline(test, image_size, batch_size, len(names), shuffle=False),
-        names,
+    sizes = {split: _cardinality(part) for split, part in zip(("train", "val", "test"), parts, strict=True)}
+    train, val, test = (
+        _tfds_pipeline(part, image_size, batch_size, len(names), shuffle=(i == 0)) for i, part in enumerate(parts)
     )
+    return ImageSplits(train, val, test, names, sizes)
+
+
+def _cardinality(dataset) -> int:
+    """How many elements an unbatched dataset holds (counted once when TensorFlow does not know)."""
+    known = int(dataset.cardinality())
+    return known if known >= 0 else int(dataset.reduce(0, lambda count, _: count + 1))
+
+
+def tiny_two_class_dir(profile: config.Profile) -> Path:
+    """The smoke profile's generated two-class folder (``train/``, ``test/``; made on first use)."""
+    root = profile.data_root / f"tiny_two_classes_{profile.image_size[0]}px"
+    if not (root / "test").is_dir():
+        partial = root.with_name(root.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        make_tiny_image_folders(
+            partial, ("red_circle", "blue_square"), per_class=16, size=profile.image_size[0], seed=profile.seed
+        )
+        partial.rename(root)
+    return root
+
+
+def two_class_data(profile: config.Profile | None = None) -> ImageSplits:
+    """Notebook 05's data: cats vs dogs, or any local two-class folder, as train / validation / test pipelines.
+
+    - ``COURSE_DATA_DIR`` set: a folder with ``train/<class>/`` and ``test/<class>/`` (or ``val/<class>/``,
+      as the classic ants-vs-bees set has). Its ``test/`` (else ``val/``) is the test set; the validation
+      set is set aside from ``train/`` (:func:`validation_per_class` images per class), the rest trains.
+    - smoke profile: the same, from a tiny generated two-class folder.
+    - otherwise: ``cats_vs_dogs`` from TensorFlow Datasets (:func:`load_cats_vs_dogs`).
+
+    Example:
+        >>> train, val, test, class_names, sizes = two_class_data()  # doctest: +SKIP
+    """
+    profile = profile or config.load_profile()
+    if profile.data_dir is None and not profile.smoke:
+        return load_cats_vs_dogs(profile.image_size, profile.batch_size)
+    source = profile.data_dir if profile.data_dir is not None else tiny_two_class_dir(profile)
+    test_dir = next((source / name for name in ("test", "val") if (source / name).is_dir()), None)
+    if not (source / "train").is_dir() or test_dir is None:
+        raise ValueError(
+            f"{source} must hold train/<class>/ and test/<class>/ (or val/<class>/) folders, one sub-folder per class."
+        )
+    val_dir = profile.data_root / "subsets" / f"{source.name}_validation_seed{profile.seed}"
+    per_class = validation_per_class(min(count_images(test_dir).values()))
+    make_validation_split(source / "train", val_dir, per_class, profile.seed)
+    train_dir = profile.data_root / "subsets" / f"{source.name}_train_seed{profile.seed}"
+    make_subset(source / "train", train_dir, 1.0, profile.seed, exclude=image_names(val_dir))
+    train, val, test, names = image_folders(
+        train_dir, val_dir, test_dir, profile.image_size, profile.batch_size, profile.seed
+    )
+    sizes = {"train": num_images(train_dir), "val": num_images(val_dir), "test": num_images(test_dir)}
+    return ImageSplits(train, val, test, names, sizes)
 
 
 def _tfds_pipeline(ds, image_size, batch_size, num_classes, shuffle):

@@ -286,6 +286,44 @@ def plot_augmentation(augmentation, image: np.ndarray, n: int = 5, title: str = 
     return plot_image_grid([image, *versions], titles, ncols=n + 1, suptitle=title)
 
 
+def pareto_front(latency: Sequence[float], accuracy: Sequence[float]) -> list[int]:
+    """Indices of the models no other model beats on both counts (faster *and* more accurate), fastest first.
+
+    Example:
+        >>> pareto_front([10, 20, 30, 25], [0.70, 0.75, 0.74, 0.80])
+        [0, 1, 3]
+    """
+    order = sorted(range(len(latency)), key=lambda i: (latency[i], -accuracy[i]))
+    front, best = [], float("-inf")
+    for i in order:
+        if accuracy[i] > best:
+            front.append(i)
+            best = accuracy[i]
+    return front
+
+
+def plot_accuracy_vs_latency(
+    names: Sequence[str], latency_ms: Sequence[float], accuracy: Sequence[float], title: str, xlabel: str
+) -> plt.Figure:
+    """A scatter plot of accuracy against latency with the Pareto front drawn and each model labelled.
+
+    Example:
+        >>> fig = plot_accuracy_vs_latency(["a", "b"], [10, 20], [0.7, 0.8], "t", "ms per batch")
+        >>> figure_lines(fig)["t"]
+        ['Pareto front']
+    """
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    ax.scatter(latency_ms, accuracy, color="tab:blue", zorder=3, label="model")
+    for name, x, y in zip(names, latency_ms, accuracy, strict=True):
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    front = pareto_front(latency_ms, accuracy)
+    ax.plot([latency_ms[i] for i in front], [accuracy[i] for i in front], color="tab:red", linestyle="--",
+            marker="o", zorder=2, label="Pareto front")
+    ax.set(title=title, xlabel=xlabel, ylabel="ImageNet top-1 accuracy (published)")
+    ax.legend(loc="lower right")
+    return fig
+
+
 def save_fig(name: str, fig: plt.Figure | None = None, images_dir: str | Path | None = None, dpi: int = 100) -> Path:
     """Save a figure (default: the current one) as ``<images_dir>/<name>.png`` and return the path.
 

@@ -216,10 +216,15 @@ def test_tfds_loaders_with_mock_data():
         for x, y in train.take(2):
             assert x.shape[1:] == (32, 32, 3) and y.shape[1:] == (10,)
             assert np.all(np.asarray(y).sum(axis=1) == 1)
-        train, test, names = data.load_cats_vs_dogs(image_size=(32, 32), batch_size=4)
+        train, val, test, names, sizes = data.load_cats_vs_dogs(image_size=(32, 32), batch_size=4)
         assert names == ["cat", "dog"]
-        x, y = next(iter(test))
-        assert x.shape == (4, 32, 32, 3) and y.shape == (4, 2)
+        learner = config.load_profile({"COURSE_DATA_ROOT": "/tmp/unused"})
+        splits = data.two_class_data(learner)
+        assert splits.class_names == ["cat", "dog"] and splits.sizes == sizes
+        assert min(sizes.values()) > 0  # mock data gives every slice the same number of examples
+        for split in (train, val, test):
+            x, y = next(iter(split))
+            assert x.shape == (4, 32, 32, 3) and y.shape == (4, 2)
 
 
 def test_load_image_range_and_shape():
@@ -267,3 +272,47 @@ def test_validation_split_keeps_a_training_image_and_never_overwrites(tmp_path, 
 
 def test_num_images_totals_every_class(tiny_data):
     assert data.num_images(tiny_data / "train") == 36 == sum(data.count_images(tiny_data / "train").values())
+
+
+def test_two_class_data_in_smoke_profile(tmp_path):
+    profile = config.load_profile({"COURSE_SMOKE": "1", "COURSE_DATA_ROOT": str(tmp_path)})
+    splits = data.two_class_data(profile)
+    assert splits.class_names == ["blue_square", "red_circle"]
+    assert splits.sizes == {"train": 2 * 15, "val": 2 * 1, "test": 2 * 5}
+    x, y = next(iter(splits.val))
+    assert x.shape[1:] == (64, 64, 3) and y.shape[1:] == (2,)
+
+
+@needs_shared_data
+def test_two_class_data_from_ants_and_bees(tmp_path):
+    """The classic set has train/ and val/ only: val/ becomes the test set, validation comes out of train/."""
+    folder = SHARED / "data" / "hymenoptera"
+    profile = config.load_profile({"COURSE_DATA_DIR": str(folder), "COURSE_DATA_ROOT": str(tmp_path)})
+    splits = data.two_class_data(profile)
+    assert splits.class_names == ["ants", "bees"]
+    assert splits.sizes["test"] == data.num_images(folder / "val")
+    assert splits.sizes["train"] + splits.sizes["val"] == data.num_images(folder / "train")
+    assert splits.sizes["val"] <= splits.sizes["test"] // 4
+
+
+def test_two_class_data_refuses_a_folder_without_test_or_val(tmp_path):
+    (tmp_path / "mine" / "train" / "a").mkdir(parents=True)
+    profile = config.load_profile({"COURSE_DATA_DIR": str(tmp_path / "mine"), "COURSE_DATA_ROOT": str(tmp_path)})
+    with pytest.raises(ValueError, match=r"test/<class>/ \(or val/<class>/\)"):
+        data.two_class_data(profile)
+
+
+def test_demo_photos_prefer_the_shared_folder(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "coffee.png")
+    (tmp_path / "notes.txt").write_text("not a photo")
+    photos = data.demo_photos(shared=tmp_path)
+    assert photos == {tmp_path / "coffee.png": "espresso"}
+
+
+def test_demo_photos_without_folder_or_network_say_what_to_do(tmp_path, monkeypatch):
+    profile = config.load_profile({"COURSE_DATA_ROOT": str(tmp_path)})
+    monkeypatch.setattr(data, "EXAMPLE_PHOTOS", {(tmp_path / "missing.jpg").as_uri(): "x"})
+    with pytest.raises(ConnectionError, match="pass shared="):
+        data.demo_photos(profile, shared=tmp_path / "none")

@@ -124,3 +124,13 @@ def test_top_losses_figure_shows_the_highest_losses_first():
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert titles == ["true: dog\npred: cat (90%)\nloss 2.30", "true: cat\npred: dog (80%)\nloss 1.61"]
     assert all(ax.title.get_color() == "red" for ax in fig.axes if ax.get_title())
+
+
+def test_pareto_front_keeps_only_unbeaten_models():
+    assert plotting.pareto_front([10, 20, 30, 25], [0.70, 0.75, 0.74, 0.80]) == [0, 1, 3]
+    assert plotting.pareto_front([5, 5], [0.6, 0.7]) == [1]
+    fig = plotting.plot_accuracy_vs_latency(["a", "b", "c"], [1, 2, 3], [0.7, 0.6, 0.8], "T", "ms")
+    ax = fig.axes[0]
+    assert ax.get_title() == "T" and ax.get_xlabel() == "ms" and "accuracy" in ax.get_ylabel()
+    front = next(line for line in ax.get_lines() if line.get_label() == "Pareto front")
+    assert list(front.get_xdata()) == [1, 3]
