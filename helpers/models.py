@@ -229,6 +229,16 @@ def unfreeze_last(base: keras.Model, n: int) -> list[str]:
     return trainable_layer_names(base)
 
 
+def layer_table(model: keras.Model) -> list[tuple[str, str, str]]:
+    """``(name, layer type, output shape)`` of every layer of ``model``: its structure, to print or compare.
+
+    Example:
+        >>> layer_table(keras.Sequential([keras.Input((4,), name="x"), keras.layers.Dense(2, name="d")]))
+        [('d', 'Dense', '(None, 2)')]
+    """
+    return [(layer.name, type(layer).__name__, str(tuple(layer.output.shape))) for layer in model.layers]
+
+
 def trainable_layer_names(model: keras.Model) -> list[str]:
     """Names of the layers of ``model`` that are trainable and hold weights.
 
