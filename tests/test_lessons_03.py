@@ -1,0 +1,131 @@
+"""Notebook 03's models and checkpoint, checked on tiny offline builds (``weights=None``, small images).
+
+The notebook keeps the checks a learner learns from; the layout and internals it relies on are tested here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import keras
+import numpy as np
+import pytest
+
+from helpers.callbacks import checkpoint_callback, checkpoint_path, history_logger, latest_checkpoint, model_variant
+from helpers.config import find_root
+from helpers.data import image_folders
+from helpers.models import build_feature_extractor, trainable_layer_names
+from helpers.training import augmented_feature_extractor, compile_classifier, data_augmentation
+
+SIZE = 32
+SHAPE = (SIZE, SIZE, 3)
+NOTEBOOKS = find_root() / "notebooks"
+
+
+def _feature_model(model: keras.Model) -> keras.Model:
+    """03's feature model: the frozen layers of ``model`` without augmentation, shared, not copied."""
+    inputs = keras.Input(shape=SHAPE, name="image")
+    x = model.get_layer("rescaling")(inputs)
+    x = model.get_layer("base")(x, training=False)
+    return keras.Model(inputs, model.get_layer("pooling")(x), name="feature_model")
+
+
+def _source(path) -> str:
+    return "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"])
+
+
+def test_model_1_layout_only_the_classifier_trains():
+    model = build_feature_extractor(
+        "mobilenet_v2_035", SHAPE, 3, augmentation=data_augmentation(1), weights=None, name="model_1"
+    )
+    layout = ["image", "augmentation", "rescaling", "base", "pooling", "classifier"]
+    assert [layer.name for layer in model.layers] == layout
+    assert trainable_layer_names(model) == ["classifier"] and not model.get_layer("base").trainable
+    assert not model.get_layer("augmentation").weights, "augmentation layers hold no weights, only a random state"
+
+
+def test_checkpoint_callback_is_the_modelcheckpoint_03_writes_out(tmp_path):
+    ckpt = tmp_path / "run" / "checkpoint.weights.h5"
+    raw = keras.callbacks.ModelCheckpoint(
+        filepath=str(ckpt), save_weights_only=True, monitor="val_loss", save_freq="epoch"
+    )
+    helper = checkpoint_callback(ckpt)
+    settings = ("filepath", "save_weights_only", "monitor", "save_freq", "save_best_only")
+    assert {k: getattr(helper, k) for k in settings} == {k: getattr(raw, k) for k in settings}
+    with pytest.raises(ValueError, match=r"\.weights\.h5"):
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "checkpoint.ckpt"), save_weights_only=True)
+    with pytest.raises(ValueError, match=r"\.weights\.h5"):
+        checkpoint_callback(tmp_path / "checkpoint.ckpt")
+
+
+def test_model_2_checkpoint_round_trip_as_03_saves_and_04_loads(tiny_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_RUN_DIR", str(tmp_path))
+    train, val, _, names = image_folders(tiny_data / "train", tiny_data / "val", tiny_data / "test", (SIZE, SIZE), 8)
+    variant = model_variant("mobilenet_v2_035", (SIZE, SIZE))
+    ckpt = checkpoint_path("03_model_2_10_percent_aug", variant)
+    model_2 = augmented_feature_extractor("mobilenet_v2_035", SHAPE, len(names), 1, name="model_2", weights=None)
+    compile_classifier(model_2)
+    history = model_2.fit(
+        train, validation_data=val, epochs=1, callbacks=[checkpoint_callback(ckpt), history_logger(ckpt)],
+        shuffle=False, verbose=0,
+    )
+    assert latest_checkpoint("03_model_2_10_percent_aug", variant) == ckpt
+    assert (ckpt.parent / "history.csv").exists()
+    with pytest.raises(FileExistsError):
+        checkpoint_callback(ckpt)
+    with pytest.raises(FileNotFoundError, match="another backbone or image size"):
+        latest_checkpoint("03_model_2_10_percent_aug", model_variant("efficientnet_b0", (SIZE, SIZE)))
+
+    restored = augmented_feature_extractor("mobilenet_v2_035", SHAPE, len(names), 1, name="restored", weights=None)
+    restored.load_weights(ckpt)
+    val_batch, _ = next(iter(val))
+    np.testing.assert_allclose(restored.predict_on_batch(val_batch), model_2.predict_on_batch(val_batch), atol=1e-6)
+    # the solutions' exercise 4: the checkpoint scores the validation accuracy fit recorded for the last epoch
+    compile_classifier(restored)
+    reloaded = restored.evaluate(val, return_dict=True, verbose=0)["accuracy"]
+    assert abs(reloaded - history.history["val_accuracy"][-1]) < 1e-6
+
+
+def test_feature_model_shares_model_2s_layers_and_the_glued_model_matches():
+    model = augmented_feature_extractor("mobilenet_v2_035", SHAPE, 3, 1, name="model_2", weights=None)
+    feature_model = _feature_model(model)
+    assert feature_model.get_layer("base") is model.get_layer("base"), "shared, not a second backbone"
+    assert feature_model.output_shape == (None, 1280)
+    head = keras.Sequential([keras.Input((1280,)), keras.layers.Dense(3, activation="softmax", name="classifier")])
+    head.set_weights(model.get_layer("classifier").get_weights())
+    glued = keras.Model(feature_model.input, head(feature_model.output))
+    x = np.random.default_rng(0).uniform(0, 255, (4, *SHAPE)).astype("float32")
+    np.testing.assert_allclose(np.asarray(glued(x)), np.asarray(model(x, training=False)), rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_in_the_base_mobilenet_none_efficientnet_some():
+    """What 03's measurement cell explains; the direction for EfficientNet under fit depends on the Keras version."""
+    x = np.random.default_rng(1).uniform(0, 255, (2, *SHAPE)).astype("float32")
+    for backbone, has_dropout in (("mobilenet_v2_035", False), ("efficientnet_b0", True)):
+        model = build_feature_extractor(backbone, SHAPE, 3, weights=None)
+        dropout = [layer for layer in model.get_layer("base").layers if isinstance(layer, keras.layers.Dropout)]
+        assert bool(dropout) is has_dropout, backbone
+        feature_model = _feature_model(model)
+        inference = np.asarray(feature_model(x, training=False))
+        np.testing.assert_array_equal(inference, np.asarray(feature_model(x, training=False)))
+        if not has_dropout:  # frozen BatchNorm runs in inference mode on every Keras version
+            np.testing.assert_allclose(np.asarray(feature_model(x, training=True)), inference, rtol=1e-5, atol=1e-6)
+
+
+def test_03_keeps_the_names_04_and_the_solutions_rely_on():
+    lesson = _source(NOTEBOOKS / "03_data_size_experiments.ipynb")
+    for needed in (
+        'ckpt = checkpoint_path("03_model_2_10_percent_aug", model_variant(backbone, profile.image_size))',
+        "augmented_feature_extractor(backbone, profile.input_shape, num_classes, profile.seed, name=\"model_2\")",
+        "callbacks=[model_2_checkpoint, model_2_history_log]",
+        "model_2_checkpoint = checkpoint_callback(ckpt)",
+        "model_2_history_log = history_logger(ckpt)",
+        '"03_model_1_1_percent_aug"',
+        '"03_feature_extraction_100_percent"',
+        '"03_cached_features_10_percent"',
+    ):
+        assert needed in lesson, needed
+    solutions = _source(NOTEBOOKS / "solutions" / "03_data_size_experiments_solutions.ipynb")
+    new = re.findall(r'experiment="([^"]+)"', solutions)
+    assert new and all(name.startswith("03s_") for name in new), new
