@@ -170,6 +170,24 @@ def versions() -> dict[str, str]:
     }
 
 
+def machine() -> str:
+    """The processor model and the number of CPU cores this process may use, in one line.
+
+    Example:
+        >>> "cores" in machine()
+        True
+    """
+    import platform
+
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                      if line.startswith("model name")), "")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model or platform.processor() or platform.machine()}, {cores} cores"
+
+
 def check_versions(found: Mapping[str, str]) -> None:
     """Fail early, with what to do, when TensorFlow or Keras is too old for the course.
 

@@ -21,6 +21,19 @@ from typing import Any
 
 from helpers import config
 
+#: The columns :func:`results_table` prints (the CSV has every one of :data:`COLUMNS`).
+TABLE_COLUMNS = (
+    "experiment",
+    "notebook",
+    "backbone",
+    "train_images",
+    "epochs",
+    "val_accuracy",
+    "test_accuracy",
+    "test_loss",
+    "seconds",
+    "profile",
+)
 COLUMNS = (
     "experiment",
     "notebook",
@@ -32,13 +45,25 @@ COLUMNS = (
     "test_accuracy",
     "test_loss",
     "seconds",
+    "seconds_per_epoch",
     "profile",
+    "machine",
+    "tensorflow",
+    "keras",
 )
 
 
 def results_path(path: str | Path | None = None) -> Path:
     """``path`` or the profile's ``<runs>/results.csv``."""
     return Path(path) if path else config.load_profile().runs_dir / "results.csv"
+
+
+def _versions() -> dict[str, str]:
+    """TensorFlow and Keras versions (imported lazily: the notebooks have imported them already)."""
+    import keras
+    import tensorflow as tf
+
+    return {"tensorflow": tf.__version__, "keras": keras.__version__}
 
 
 def record(
@@ -62,8 +87,12 @@ def record(
         history: what ``fit`` returned; ``epochs`` is the last epoch it reached, so a
             fine-tuning run that continued from epoch 5 for 5 more records 10.
         test_metrics: ``model.evaluate(test_data, return_dict=True)`` on the full test set.
+        seconds: how long this ``fit`` took; ``seconds_per_epoch`` divides it by the epochs it ran.
         val_metrics: the final figures on the validation set; by default the last epoch's
             ``val_accuracy`` and ``val_loss`` of ``history`` (fit with ``validation_data=val_data``).
+
+    The row also names the machine (processor, cores) and the TensorFlow and Keras versions, so a
+    number can always be traced to where it was measured.
 
     Example:
         >>> row = record("model_0", model, history, model.evaluate(test, return_dict=True),
@@ -91,7 +120,10 @@ def record(
         "test_accuracy": round(float(test_metrics["accuracy"]), 4),
         "test_loss": round(float(test_metrics["loss"]), 4),
         "seconds": round(float(seconds), 1),
+        "seconds_per_epoch": round(float(seconds) / max(1, len(epochs)), 2),
         "profile": config.load_profile().name,
+        "machine": config.machine(),
+        **_versions(),
     }
     target = results_path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -138,9 +170,9 @@ def results_table(path: str | Path | None = None) -> str:
     rows = sorted(load_results(path), key=lambda r: r["notebook"])
     if not rows:
         return "No results recorded yet."
-    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in COLUMNS}
-    lines = ["  ".join(c.ljust(widths[c]) for c in COLUMNS)]
-    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in COLUMNS) for r in rows]
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in TABLE_COLUMNS}
+    lines = ["  ".join(c.ljust(widths[c]) for c in TABLE_COLUMNS)]
+    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in TABLE_COLUMNS) for r in rows]
     return "\n".join(lines)
 
 

@@ -39,7 +39,10 @@ def test_record_appends_rows_with_every_column(tmp_path):
     assert row["epochs"] == 10 and row["backbone"] == "m"
     lines = path.read_text().splitlines()
     assert lines[0].split(",") == list(results.COLUMNS) and len(lines) == 3
-    assert lines[1].startswith("a,01,mobilenet_v2_035,750,5,0.55,1.5,0.6123,1.2,12.3,")
+    assert lines[1].startswith("a,01,mobilenet_v2_035,750,5,0.55,1.5,0.6123,1.2,12.3,2.47,")
+    import keras
+
+    assert row["keras"] == keras.__version__ and "cores" in row["machine"] and row["tensorflow"]
 
 
 def test_record_needs_validation_figures(tmp_path):
