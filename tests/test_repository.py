@@ -45,3 +45,20 @@ def test_readme_indexes_every_notebook_and_gives_the_test_command():
         assert path.name in readme
     assert "make test" in readme and "make run" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_notebook_has_a_summary(path):
+    nb = json.loads(path.read_text())
+    headings = ["".join(c["source"]).lstrip().split("\n")[0] for c in nb["cells"] if c["cell_type"] == "markdown"]
+    assert "## Summary" in headings, "end each notebook with a short '## Summary' (what you did, measured, keep)"
+
+
+def test_every_lesson_with_exercises_has_a_solutions_notebook():
+    for path in NOTEBOOKS:
+        if path.parent.name != "notebooks":
+            continue
+        text = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
+        if "## Exercises" in text:
+            solutions = path.parent / "solutions" / f"{path.stem}_solutions.ipynb"
+            assert solutions.exists(), f"{path.name} has exercises but no {solutions.name}"
