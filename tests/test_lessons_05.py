@@ -64,8 +64,8 @@ def test_include_top_false_stops_at_the_bottleneck_layer(backbone):
 
 
 def test_two_class_feature_extractor_trains_only_its_head():
-    model = build_feature_extractor(BACKBONE, SHAPE, 2, weights=None)
-    assert [layer.name for layer in model.layers] == ["image", "rescaling", "base", "pooling", "classifier"]
+    model = build_feature_extractor(BACKBONE, SHAPE, 2, dropout=0.2, weights=None)  # 05's head
+    assert [layer.name for layer in model.layers] == ["image", "rescaling", "base", "pooling", "dropout", "classifier"]
     assert trainable_layer_names(model) == ["classifier"]
     assert count_params(model)["trainable"] == 1280 * 2 + 2
 
@@ -110,10 +110,10 @@ def test_a_zero_epoch_row_takes_its_validation_figures_from_val_metrics(tmp_path
 
 def test_head_only_weights_reload_into_a_rebuilt_model_and_survive_unfreezing(tmp_path):
     keras.utils.set_random_seed(0)
-    trained = build_feature_extractor(BACKBONE, SHAPE, 2, weights=None, name="head_only")
+    trained = build_feature_extractor(BACKBONE, SHAPE, 2, dropout=0.2, weights=None, name="head_only")
     path = tmp_path / "checkpoint.weights.h5"
     trained.save_weights(path)
-    rebuilt = build_feature_extractor(BACKBONE, SHAPE, 2, weights=None, name="top_fine_tuned")
+    rebuilt = build_feature_extractor(BACKBONE, SHAPE, 2, dropout=0.2, weights=None, name="top_fine_tuned")
     rebuilt.load_weights(path)
     unfreeze_last(rebuilt.get_layer("base"), 30)
     for ours, theirs in zip(rebuilt.get_weights(), trained.get_weights(), strict=True):
