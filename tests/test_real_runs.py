@@ -28,10 +28,15 @@ pytestmark = [pytest.mark.real, needs_shared_data, needs_shared_weights]
 
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory) -> Path:
-    """Every lesson run for real into one run folder (``helpers.reference.run_lessons``, as ``make reference``)."""
+    """Every lesson run for real into one run folder (``helpers.reference.run_lessons``, as ``make reference``).
+
+    ``COURSE_REAL_RUN=runs/<timestamp>`` checks an existing reference run's rows instead of running again.
+    """
     from helpers import hub_cache
     from helpers.reference import run_lessons, shared_data
 
+    if os.environ.get("COURSE_REAL_RUN"):
+        return Path(os.environ["COURSE_REAL_RUN"])
     hub_cache.seed("mobilenet_v2_035")  # the offline TF Hub twin notebook 01 loads (kept if already built)
     run = tmp_path_factory.mktemp("real_run")
     saved = dict(os.environ)
