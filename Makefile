@@ -10,7 +10,7 @@ export TFHUB_CACHE_DIR ?= $(CURDIR)/data/tfhub
 # Another Keras cache to fill ours from, for offline machines (used by offline-cache and smoke when it exists).
 KERAS_CACHE_SRC ?= ../shared/weights/keras
 
-.PHONY: test run smoke lab lint strip benchmark offline-cache slides
+.PHONY: test run smoke lab lint strip benchmark offline-cache slides reference
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,10 +50,28 @@ lab: $(STAMP)
 strip: $(STAMP)
 	$(BIN)/nbstripout notebooks/*.ipynb notebooks/solutions/*.ipynb
 
+## reference: every lesson for real, offline (../shared data and weights), published to results/ and the README
+reference: $(STAMP)
+	$(BIN)/python -m helpers.hub_cache offline --keras-src $(KERAS_CACHE_SRC) --backbone mobilenet_v2_035
+	$(BIN)/python -m helpers.reference
+
+## book: the course book, a static site of a run's executed notebooks, in RUN_DIR/book (default: the newest run)
+.PHONY: book book-serve
+RUN_DIR ?=
+BOOK_PORT ?= 8000
+book: $(STAMP)
+	$(BIN)/python -m helpers.book build $(RUN_DIR)
+
+## book-serve: serve that book on http://127.0.0.1:$(BOOK_PORT)/ (built first if missing)
+book-serve: $(STAMP)
+	$(BIN)/python -m helpers.book serve $(RUN_DIR) --port $(BOOK_PORT)
+
 ## slides: every notebook as reveal.js slides (one slide per ## section) in runs/<timestamp>/slides/
 slides: $(STAMP)
 	$(BIN)/python -m helpers.slides
 
-## benchmark: cached-features vs frozen-base epoch time, as a ratio
+## benchmark: every performance figure against its target (benchmarks/run_all.py), written to
+## benchmarks/last_results.csv; BENCH_ARGS passes options, e.g. BENCH_ARGS="--suite-times runs/<t>/seconds.csv"
+BENCH_ARGS ?=
 benchmark: $(STAMP)
-	$(BIN)/python benchmarks/bench_cached_features.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
