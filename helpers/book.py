@@ -149,18 +149,13 @@ def course_order(names: Iterable[str], course: Sequence[str] = ()) -> tuple[list
 
 
 def course_names(root: str | Path) -> list[str]:
-    """The course's notebook file names in order, lessons then solutions (as :func:`helpers.runner.course_notebooks`).
-
-    Kept here so that building the book never imports TensorFlow (``helpers.runner`` does).
+    """The course's notebook file names in order, lessons then solutions (:func:`helpers.config.course_notebooks`).
 
     Example:
         >>> course_names(config.find_root())[0]
         '00_setup_and_data.ipynb'
     """
-    notebooks = Path(root) / "notebooks"
-    return [
-        p.name for p in (*sorted(notebooks.glob(NOTEBOOK_GLOB)), *sorted((notebooks / "solutions").glob(NOTEBOOK_GLOB)))
-    ]
+    return [p.name for p in config.course_notebooks(Path(root))]
 
 
 def readme_pages(names: Iterable[str]) -> dict[str, str]:

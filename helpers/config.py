@@ -102,6 +102,20 @@ def find_root(start: Path | None = None) -> Path:
     return start
 
 
+def course_notebooks(root: Path, only: list[str] | None = None) -> list[Path]:
+    """The lesson notebooks in order, then the solution notebooks in order (``only``: file-name prefixes).
+
+    The one list every command walks (``make run``, ``make slides``, ``make reference``, the course book).
+
+    Example:
+        >>> [p.name for p in course_notebooks(find_root(), only=["00"])]
+        ['00_setup_and_data.ipynb', '00_setup_and_data_solutions.ipynb']
+    """
+    folder = Path(root) / "notebooks"
+    found = sorted(folder.glob("[0-9][0-9]_*.ipynb")) + sorted((folder / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    return [nb for nb in found if not only or nb.name.startswith(tuple(only))]
+
+
 def load_profile(environ: Mapping[str, str] | None = None, seed: int = DEFAULT_SEED) -> Profile:
     """Read the profile from ``environ`` (default: ``os.environ``) without side effects.
 

@@ -55,9 +55,7 @@ def data_for(notebook: Path, data: Mapping[str, Path]) -> Path:
 
 def lessons(root: Path) -> list[Path]:
     """The lesson notebooks (not the solutions), in course order."""
-    from helpers.runner import course_notebooks
-
-    return [nb for nb in course_notebooks(root) if nb.parent.name == "notebooks"]
+    return [nb for nb in config.course_notebooks(root) if nb.parent.name == "notebooks"]
 
 
 def run_lessons(run_dir: Path, data: Mapping[str, Path], environ: dict[str, str] | None = None) -> dict[str, float]:

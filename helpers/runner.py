@@ -19,17 +19,7 @@ from pathlib import Path
 
 from helpers import config
 from helpers.callbacks import new_run_dir
-
-
-def course_notebooks(root: Path) -> list[Path]:
-    """The lesson notebooks in order, then the solution notebooks in order.
-
-    Example:
-        >>> [p.name for p in course_notebooks(config.find_root())][:1]  # doctest: +SKIP
-        ['00_setup_and_data.ipynb']
-    """
-    notebooks = root / "notebooks"
-    return sorted(notebooks.glob("[0-9][0-9]_*.ipynb")) + sorted((notebooks / "solutions").glob("[0-9][0-9]_*.ipynb"))
+from helpers.config import course_notebooks
 
 
 def execute(notebook: Path, out_dir: Path) -> Path:
@@ -68,9 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(env)
     print(config.load_profile().describe())
     print(f"Run folder: {run_dir}")
-    for notebook in course_notebooks(root):
-        if args.only and not any(notebook.name.startswith(prefix) for prefix in args.only):
-            continue
+    for notebook in course_notebooks(root, args.only):
         started = time.perf_counter()
         print(f"-> {notebook.relative_to(root)}", flush=True)
         try:

@@ -103,7 +103,6 @@ def build_slides(notebook_path: str | Path, out_dir: str | Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Build the slides of every course notebook (or ``--only`` some) and print where they are."""
     from helpers.callbacks import new_run_dir
-    from helpers.runner import course_notebooks
 
     parser = argparse.ArgumentParser(prog="python -m helpers.slides", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="*", default=None, help="notebook number prefixes, e.g. 00 01")
@@ -111,9 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = config.find_root()
     out = Path(args.out) if args.out else new_run_dir(config.load_profile().runs_dir, "") / "slides"
-    for notebook in course_notebooks(root):
-        if args.only and not any(notebook.name.startswith(prefix) for prefix in args.only):
-            continue
+    for notebook in config.course_notebooks(root, args.only):
         print(build_slides(notebook, out))
     print(f"Open a .slides.html file in a browser (arrow keys move; needs internet for reveal.js). Slides in {out}")
     return 0
