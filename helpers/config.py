@@ -235,6 +235,39 @@ def device() -> str:
     return "CPU only: no GPU found (fine for this course; epochs take tens of seconds to minutes)"
 
 
+def mixed_precision(gpus: list | None = None) -> bool:
+    """Compute in float16 (weights stay float32) where a GPU with tensor cores is present; nothing on a CPU.
+
+    Sets Keras's global policy to ``"mixed_float16"`` when a GPU of compute capability 7.0 or later is
+    found (older GPUs and CPUs gain nothing from float16). ``COURSE_MIXED_PRECISION=0`` keeps float32
+    everywhere; ``COURSE_MIXED_PRECISION=1`` turns it on whatever the device (slow on a CPU: for checks
+    only). Build models after it: the course's output layers keep ``dtype="float32"``, so softmax and the
+    loss stay in float32, and ``compile`` adds loss scaling by itself.
+
+    Returns:
+        Whether the policy is now ``mixed_float16``.
+
+    Example:
+        >>> mixed_precision(gpus=[])  # a CPU
+        False
+    """
+    import keras
+    import tensorflow as tf
+
+    choice = os.environ.get("COURSE_MIXED_PRECISION", "").strip().lower()
+    if choice in {"0", "false", "no", "off"}:
+        keras.mixed_precision.set_global_policy("float32")
+        return False
+    if choice in {"1", "true", "yes", "on"}:
+        capable = True
+    else:
+        gpus = tf.config.list_physical_devices("GPU") if gpus is None else gpus
+        details = tf.config.experimental.get_device_details
+        capable = any(tuple(details(gpu).get("compute_capability") or (0, 0)) >= (7, 0) for gpu in gpus)
+    keras.mixed_precision.set_global_policy("mixed_float16" if capable else "float32")
+    return capable
+
+
 def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> Profile:
     """Check versions, seed everything, create the output folders and print versions, device and profile.
 
@@ -250,11 +283,16 @@ def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> Profile:
     set_seeds(seed)
     for folder in (profile.runs_dir, profile.images_dir, profile.data_root):
         folder.mkdir(parents=True, exist_ok=True)
+    mixed = mixed_precision()
     if verbose:
         print(
             f"TensorFlow {found['tensorflow']} | Keras {found['keras']} | TF Hub {found['tensorflow_hub']} | "
             f"Python {found['python']}"
         )
         print(device())
+        print(
+            "mixed precision: on (float16 compute, float32 weights and output layers)" if mixed
+            else "mixed precision: off (float32 throughout; it speeds up GPUs with tensor cores only)"
+        )
         print(profile.describe())
     return profile

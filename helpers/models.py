@@ -199,7 +199,8 @@ def build_feature_extractor(
     x = keras.layers.GlobalAveragePooling2D(name="pooling")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+    # float32 even under mixed precision: softmax and the loss need its range (a no-op on a CPU)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -282,7 +283,9 @@ class HubFeatureExtractor(keras.layers.Layer):
     calls it, so it works in Sequential and Functional Keras 3 models. It is
     feature extraction only: the hub model's weights stay frozen.
 
-    Inputs are images with pixels in [0, 1], the range TF Hub image models expect.
+    Inputs are images with pixels in [0, 1], the range TF Hub image models expect. The layer computes in
+    ``float32`` even under mixed precision (``dtype`` defaults to ``"float32"``): a SavedModel's signature takes
+    the dtype it was saved with.
 
     Example:
         >>> layer = HubFeatureExtractor(hub_handle("resnet50_v2"))  # doctest: +SKIP
@@ -292,6 +295,7 @@ class HubFeatureExtractor(keras.layers.Layer):
     def __init__(self, handle: str, output_key: str | None = None, **kwargs: Any) -> None:
         if kwargs.pop("trainable", False):
             raise ValueError("HubFeatureExtractor is frozen; fine-tune a keras.applications backbone instead.")
+        kwargs.setdefault("dtype", "float32")  # the SavedModel was saved in float32, whatever Keras's policy
         super().__init__(trainable=False, **kwargs)
         import tensorflow_hub as hub
 
@@ -346,8 +350,9 @@ def hub_classifier(
     layers: list[Any] = [keras.Input(shape=input_shape, name="image")]
     if rescale:
         layers.append(keras.layers.Rescaling(1 / 255, name="rescaling"))
+    # float32 under mixed precision too (a no-op on a CPU): softmax and the loss need its range
     layers.append(HubFeatureExtractor(handle, name="feature_extractor"))
-    layers.append(keras.layers.Dense(num_classes, activation="softmax", name="classifier"))
+    layers.append(keras.layers.Dense(num_classes, activation="softmax", name="classifier", dtype="float32"))
     name = short_name(handle)
     if "/" in name:  # a handle outside BACKBONES: Keras names may not hold "/" or ":"
         name = re.sub(r"[^A-Za-z0-9_]+", "_", name.split("://")[-1]).strip("_")
