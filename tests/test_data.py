@@ -137,7 +137,9 @@ def test_corrupt_image_is_named(tmp_path, tiny_data):
 
 def test_a_verified_folder_is_not_read_again(tiny_data, monkeypatch):
     data.image_folders(tiny_data / "train", tiny_data / "val", tiny_data / "test", (32, 32), 8)
-    monkeypatch.setattr(data, "find_corrupt_images", lambda folder: pytest.fail(f"{folder} was read again"))
+    from helpers import image_check
+
+    monkeypatch.setattr(image_check, "read_content", lambda *a, **k: pytest.fail(f"{a[0]} was read again"))
     data.image_folders(tiny_data / "train", tiny_data / "val", tiny_data / "test", (32, 32), 8)
 
 
