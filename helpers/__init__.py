@@ -6,6 +6,9 @@ function is small, typed and documented.
 - :mod:`helpers.config` -- the run profile (learner, smoke, local) and seeds.
 - :mod:`helpers.backbones` -- the table of pretrained backbones (no TensorFlow import).
 - :mod:`helpers.data` -- getting, sub-sampling and loading image folders.
+- :mod:`helpers.image_check` -- find (and set aside) files in an image folder that training cannot use.
+- :mod:`helpers.downloads` -- downloads and extraction that never leave a half-finished file to trust.
+- :mod:`helpers.pins` -- fill in the SHA-256 pins of the course's archives (``python -m helpers.pins``).
 - :mod:`helpers.models` -- backbones, feature extractors, fine-tuning, TF Hub.
 - :mod:`helpers.hub_cache` -- put a TF Hub module where ``tensorflow_hub`` looks.
 - :mod:`helpers.plotting` -- loss curves, history comparison, predictions.

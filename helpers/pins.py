@@ -6,7 +6,7 @@ Run it on a machine with internet, then commit ``helpers/archives.json``::
     python -m helpers.pins --replace   # overwrite pins that differ (only when the course really changed a file)
 
 Each archive is downloaded into a temporary folder with the same checks as a learner's download
-(:func:`helpers.data.download_file`: ``.part`` file, ``Content-Length``, timeout) and deleted afterwards.
+(:func:`helpers.downloads.download_file`: ``.part`` file, ``Content-Length``, timeout) and deleted afterwards.
 A pin that disagrees with the download is never overwritten without ``--replace``; nothing is written then.
 """
 
@@ -20,10 +20,10 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from helpers import data
+from helpers import data, downloads
 
 ABOUT = (
-    "SHA-256 and size in bytes of every archive the course downloads (helpers.data.ARCHIVE_PINS). null: not known "
+    "SHA-256 and size in bytes of every archive the course downloads (helpers.downloads.ARCHIVE_PINS). null: not known "
     "yet; until it is, the first verified download on each machine records its SHA-256 in "
     "<data root>/archives.lock.json and every later use must match it (trust on first use). Fill in and check with "
     "`python -m helpers.pins` on a machine with internet."
@@ -38,7 +38,7 @@ def _read(path: Path) -> dict:
     return document
 
 
-def _differences(url: str, pinned: dict, got: data.Pin) -> list[str]:
+def _differences(url: str, pinned: dict, got: downloads.Pin) -> list[str]:
     """How a download differs from the pins it already has (fields pinned as ``None`` never differ)."""
     return [
         f"{url}: {field} is {getattr(got, field)} now, {pinned[field]} is pinned"
@@ -49,10 +49,10 @@ def _differences(url: str, pinned: dict, got: data.Pin) -> list[str]:
 
 def pin_archives(
     urls: Iterable[str] | None = None,
-    pins_file: str | Path = data.PINS_FILE,
-    timeout: float = data.DOWNLOAD_TIMEOUT,
+    pins_file: str | Path = downloads.PINS_FILE,
+    timeout: float = downloads.DOWNLOAD_TIMEOUT,
     replace: bool = False,
-) -> dict[str, data.Pin]:
+) -> dict[str, downloads.Pin]:
     """Download each archive, compute its SHA-256 and size, and write them into ``pins_file``.
 
     Args:
@@ -62,7 +62,7 @@ def pin_archives(
         replace: overwrite pins that differ from the download; without it they raise ``ValueError``.
 
     Returns:
-        every downloaded archive's :class:`helpers.data.Pin`.
+        every downloaded archive's :class:`helpers.downloads.Pin`.
 
     Example:
         >>> pin_archives()  # doctest: +SKIP
@@ -72,11 +72,11 @@ def pin_archives(
     document = _read(path)
     archives = document["archives"]
     wanted = list(urls) if urls is not None else [*data.FOOD_ARCHIVES.values(), *archives]
-    found: dict[str, data.Pin] = {}
+    found: dict[str, downloads.Pin] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for url in dict.fromkeys(wanted):
             target = Path(tmp) / "archive"
-            found[url] = data.download_file(url, target, timeout)
+            found[url] = downloads.download_file(url, target, timeout)
             target.unlink()
     differences = [line for url, got in found.items() for line in _differences(url, archives.get(url, {}), got)]
     if differences and not replace:
@@ -97,8 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: pin every course archive; exit status 1 with the reason when a download fails or differs."""
     parser = argparse.ArgumentParser(prog="python -m helpers.pins", description=__doc__.splitlines()[0])
     parser.add_argument("--replace", action="store_true", help="overwrite pins that differ from the download")
-    parser.add_argument("--file", default=str(data.PINS_FILE), help="pin table to write (default: %(default)s)")
-    parser.add_argument("--timeout", type=float, default=data.DOWNLOAD_TIMEOUT, help="seconds per read")
+    parser.add_argument("--file", default=str(downloads.PINS_FILE), help="pin table to write (default: %(default)s)")
+    parser.add_argument("--timeout", type=float, default=downloads.DOWNLOAD_TIMEOUT, help="seconds per read")
     parser.add_argument("urls", nargs="*", help="archives to pin (default: every course archive)")
     args = parser.parse_args(argv)
     try:

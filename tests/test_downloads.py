@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import config, data, pins
+from helpers import config, data, downloads, pins
 
 TOP = "food_tiny"
 #: Seconds the slow routes stall: far longer than the 1 s client timeout the tests use.
@@ -109,7 +109,7 @@ def server(_running_server: _Server, monkeypatch: pytest.MonkeyPatch) -> _Server
     """The local server with no routes and no requests yet; no course pins in force."""
     _running_server.routes.clear()
     _running_server.requests.clear()
-    monkeypatch.setattr(data, "ARCHIVE_PINS", {})
+    monkeypatch.setattr(downloads, "ARCHIVE_PINS", {})
     return _running_server
 
 
@@ -162,7 +162,7 @@ def test_a_truncated_download_is_refused_and_leaves_nothing_to_trust(server, tmp
 @pytest.mark.parametrize("pin", [data.Pin(sha256=_sha(GOOD)), data.Pin(size=len(GOOD))], ids=["sha256", "size"])
 def test_a_file_that_differs_from_its_pin_is_refused(server, tmp_path, monkeypatch, pin):
     url = server.serve(f"/{TOP}.zip", "good", WRONG)
-    monkeypatch.setattr(data, "ARCHIVE_PINS", {url: pin})
+    monkeypatch.setattr(downloads, "ARCHIVE_PINS", {url: pin})
     with pytest.raises(ValueError, match=r"pinned in helpers/archives\.json.*refused and deleted"):
         _fetch(url, tmp_path)
     assert not (tmp_path / "downloads" / f"{TOP}.zip").exists() and not (tmp_path / TOP).exists()
@@ -253,7 +253,7 @@ def test_a_finished_folder_is_reused_without_any_network_request(server, tmp_pat
 def test_a_finished_folder_of_another_archive_is_never_deleted(server, tmp_path, monkeypatch):
     url = server.serve(f"/{TOP}.zip", "good", GOOD)
     _fetch(url, tmp_path)
-    monkeypatch.setattr(data, "ARCHIVE_PINS", {url: data.Pin(sha256=_sha(WRONG))})
+    monkeypatch.setattr(downloads, "ARCHIVE_PINS", {url: data.Pin(sha256=_sha(WRONG))})
     with pytest.raises(ValueError, match="left as it is"):
         _fetch(url, tmp_path)
     assert _files(tmp_path / TOP) == EXPECTED and data.read_marker(tmp_path / TOP)["sha256"] == _sha(GOOD)
@@ -287,11 +287,11 @@ def test_the_course_archives_use_their_pins_and_are_reused(server, tmp_path, mon
     payload = _food_zip("10_food_classes_10_percent")
     url = server.serve("/10_food_classes_10_percent.zip", "good", payload)
     monkeypatch.setitem(data.FOOD_ARCHIVES, 10, url)
-    monkeypatch.setattr(data, "ARCHIVE_PINS", {url: data.Pin(size=len(payload) + 1)})
+    monkeypatch.setattr(downloads, "ARCHIVE_PINS", {url: data.Pin(size=len(payload) + 1)})
     profile = config.load_profile({"COURSE_DATA_ROOT": str(tmp_path)})
     with pytest.raises(ValueError, match="pinned"):
         data._archive_dir(profile, 10)
-    monkeypatch.setattr(data, "ARCHIVE_PINS", {url: data.Pin(sha256=_sha(payload), size=len(payload))})
+    monkeypatch.setattr(downloads, "ARCHIVE_PINS", {url: data.Pin(sha256=_sha(payload), size=len(payload))})
     folder = data._archive_dir(profile, 10)
     assert folder == tmp_path / "10_food_classes_10_percent" and _files(folder) == EXPECTED
     assert data._archive_dir(profile, 10) == folder and len(server.requests) == 2
