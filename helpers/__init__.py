@@ -12,7 +12,7 @@ function is small, typed and documented.
 - :mod:`helpers.models` -- backbones, feature extractors, fine-tuning, TF Hub.
 - :mod:`helpers.hub_cache` -- put a TF Hub module where ``tensorflow_hub`` looks.
 - :mod:`helpers.plotting` -- loss curves, history comparison, predictions.
-- :mod:`helpers.callbacks` -- TensorBoard and checkpoint callbacks.
+- :mod:`helpers.callbacks` -- TensorBoard, checkpoint and backup callbacks; resuming an interrupted run.
 - :mod:`helpers.results` -- the course's table of experiment results.
 - :mod:`helpers.training` -- augmentation, the shared fit / validate / test / record step, cached features.
 - :mod:`helpers.runner` -- execute every notebook in order (``make run``).

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -330,6 +331,40 @@ class HubFeatureExtractor(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "handle": self.handle, "output_key": self.output_key}
+
+
+#: What :func:`load_course_model` says when Keras refuses a ``Lambda`` layer in safe mode.
+LAMBDA_REFUSED = (
+    "{path} holds a Lambda layer whose function is a Python lambda, and Keras refused to load it (safe_mode=True). "
+    "A Lambda layer stores that function as Python bytecode, which runs while the model is rebuilt: a .keras file "
+    "from an untrusted source could run any code on your machine. Pass safe_mode=False only for a file you made "
+    "yourself (or fully trust); better, save models whose layers are Keras layers or registered classes "
+    "(like this course's PreprocessInput and HubFeatureExtractor), which load without running stored code."
+)
+
+
+def load_course_model(path: str | Path, safe_mode: bool = True, compile: bool = True) -> keras.Model:
+    """Load a whole model saved with ``model.save(path)`` (a ``.keras`` file), with Keras' ``safe_mode`` on.
+
+    ``safe_mode=True`` (Keras' default, stated here so nobody turns it off by accident) rebuilds the model from
+    its config without running code stored in the file. The course's own layers, :class:`PreprocessInput` and
+    :class:`HubFeatureExtractor`, are registered with ``keras.saving.register_keras_serializable``, so they load
+    in safe mode (importing this module registers them). A ``Lambda`` layer wrapping a Python ``lambda`` stores
+    bytecode that would run on load; safe mode refuses it, and this function says why in a ``ValueError``
+    (:data:`LAMBDA_REFUSED`). Pass ``safe_mode=False`` only for a file you made yourself.
+
+    Example:
+        >>> from helpers.callbacks import model_path
+        >>> path = model_path("04_model_4_fine_tune_100_percent")  # doctest: +SKIP
+        >>> model_4.save(path)  # doctest: +SKIP
+        >>> loaded = load_course_model(path)  # doctest: +SKIP
+    """
+    try:
+        return keras.saving.load_model(path, safe_mode=safe_mode, compile=compile)
+    except ValueError as err:
+        if "Lambda" not in str(err) or "safe_mode" not in str(err):
+            raise
+        raise ValueError(LAMBDA_REFUSED.format(path=path)) from err
 
 
 def hub_classifier(

@@ -1,12 +1,14 @@
 """Figures the notebooks draw again and again; each function returns its Figure.
 
 Every figure has a title, labelled axes and a legend where there is more than one
-line. :func:`save_fig` writes a figure into the course's ``images/`` folder under a
-stable name.
+line. :func:`save_fig` writes a figure into the course's ``images/`` folder, never over an
+earlier, different figure of the same name.
 """
 
 from __future__ import annotations
 
+import io
+import itertools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -325,18 +327,37 @@ def plot_accuracy_vs_latency(
 
 
 def save_fig(name: str, fig: plt.Figure | None = None, images_dir: str | Path | None = None, dpi: int = 100) -> Path:
-    """Save a figure (default: the current one) as ``<images_dir>/<name>.png`` and return the path.
+    """Save a figure (default: the current one) as ``<images_dir>/<name>.png`` and return the path; never overwrite.
 
     ``images_dir`` defaults to the profile's images folder (``images/`` or ``COURSE_IMAGES_DIR``).
 
+    A re-run of a notebook must not replace the figure an earlier run saved, so an existing file is never
+    written over: the first figure saved under a name keeps ``<name>.png``, and a later, different one goes
+    to ``<name>-2.png``, then ``<name>-3.png``, ... (the highest number is the newest). A figure identical,
+    byte for byte, to one already saved under that name is not saved twice: its path is returned. Use the
+    returned path (the notebooks print it) rather than assuming ``<name>.png``. ``make run`` gives every run
+    its own images folder, so there every figure keeps its plain name.
+
     Example:
         >>> path = save_fig("loss_curves_model_0")  # doctest: +SKIP
+        >>> path.name  # doctest: +SKIP
+        'loss_curves_model_0-2.png'
     """
     folder = Path(images_dir) if images_dir else config.load_profile().images_dir
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.png"
-    (fig or plt.gcf()).savefig(path, dpi=dpi, bbox_inches="tight")
-    return path
+    buffer = io.BytesIO()
+    (fig or plt.gcf()).savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    png = buffer.getvalue()
+    for number in itertools.count(1):
+        path = folder / (f"{name}.png" if number == 1 else f"{name}-{number}.png")
+        try:
+            with path.open("xb") as handle:  # "x": fails if the file exists, even one made a moment ago
+                handle.write(png)
+            return path
+        except FileExistsError:
+            if path.read_bytes() == png:
+                return path
+    raise AssertionError("unreachable")  # itertools.count never ends
 
 
 def figure_lines(fig: plt.Figure) -> Mapping[str, list[str]]:

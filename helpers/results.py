@@ -66,6 +66,15 @@ def _versions() -> dict[str, str]:
     return {"tensorflow": tf.__version__, "keras": keras.__version__}
 
 
+def _unused(path: Path) -> Path:
+    """``path``, or ``<stem>-2<suffix>``, ``-3`` ... if it exists: a rename onto it would replace that file."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
+
+
 def record(
     experiment: str,
     model: Any,
@@ -93,6 +102,9 @@ def record(
 
     The row also names the machine (processor, cores) and the TensorFlow and Keras versions, so a
     number can always be traced to where it was measured.
+
+    The table is only ever appended to: a re-run adds its rows below the earlier ones (readers take the
+    latest row of each experiment), and a table with other columns is renamed aside, never rewritten.
 
     Example:
         >>> row = record("model_0", model, history, model.evaluate(test, return_dict=True),
@@ -131,7 +143,7 @@ def record(
         with target.open(newline="") as handle:
             header = next(csv.reader(handle), [])
         if header != list(COLUMNS):  # written by an older version of the course: keep it, start a new table
-            kept = target.with_name(f"{target.stem}-old-columns-{time.strftime('%Y%m%d-%H%M%S')}.csv")
+            kept = _unused(target.with_name(f"{target.stem}-old-columns-{time.strftime('%Y%m%d-%H%M%S')}.csv"))
             target.rename(kept)
             print(f"{target.name} had other columns; it was kept as {kept.name} and a new table started.")
     new = not target.exists()

@@ -8,8 +8,11 @@ same way: curves on the fixed validation set, the test set once at the end.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Sequence
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import keras
@@ -97,6 +100,8 @@ def fit_and_record(
     backbone: str = "",
     profile: config.Profile | None = None,
     tensorboard: bool = True,
+    resume: bool = False,
+    variant: str | None = None,
 ) -> tuple[keras.callbacks.History, dict[str, float]]:
     """What every experiment does after ``compile``: the same ``fit``, ``evaluate`` and ``record`` each time.
 
@@ -110,12 +115,27 @@ def fit_and_record(
     ``epochs`` is the epoch to stop at, as in ``model.fit``: to continue a model for 5
     more epochs pass ``initial_epoch=len(history.epoch)`` and ``epochs=len(history.epoch) + 5``.
 
+    With ``resume=True`` an interrupted run (Ctrl-C, a kernel restart, a crash) continues where it
+    stopped when the same call runs again, in a fresh model built the same way:
+    :func:`helpers.callbacks.backup_callbacks` back up the weights, the optimizer state and the epoch
+    after every epoch into ``<runs>/backup/<experiment>/<variant>`` (``variant`` defaults to
+    ``model_variant(backbone, image size)`` for an image model with a ``backbone``). ``fit`` then starts at
+    the backup's epoch instead of ``initial_epoch``; an epoch that was interrupted half-way is trained
+    again from its start. The returned history, the row and any ``history_logger`` file cover the whole
+    run, earlier attempts included, as if it had never stopped; ``seconds`` adds up every attempt. The
+    row is recorded once, when the run finishes, and then the backup is deleted. A shuffled ``tf.data``
+    pipeline starts a new order after a restart, so the result is as good as, not identical to, an
+    uninterrupted run; with a fixed order it matches to float precision (``tests/test_resume.py``).
+
     Returns:
         ``(history, test_metrics)`` where ``test_metrics`` is ``evaluate(..., return_dict=True)``.
 
     Example:
         >>> history, metrics = fit_and_record(model, train, val, test, experiment="02_model_0", notebook="02",
         ...                                   train_images=750, epochs=5)  # doctest: +SKIP
+        >>> history, metrics = fit_and_record(model, train, val, test, experiment="04_model_3", notebook="04",
+        ...                                   train_images=750, epochs=10, initial_epoch=5,
+        ...                                   resume=True)  # doctest: +SKIP
     """
     from helpers.callbacks import tensorboard_callback
 
@@ -123,18 +143,36 @@ def fit_and_record(
     callbacks = list(callbacks)
     if tensorboard and not any(isinstance(cb, keras.callbacks.TensorBoard) for cb in callbacks):
         callbacks.append(tensorboard_callback(None, experiment))
+    backup, earlier = None, None
+    if resume:
+        backup, earlier, callbacks = _prepare_resume(model, experiment, variant, backbone, profile, callbacks)
+        _announce_resume(experiment, backup, earlier, initial_epoch, epochs)
     started = time.perf_counter()
-    history = model.fit(
-        train_data,
-        epochs=epochs,
-        initial_epoch=initial_epoch,
-        steps_per_epoch=profile.steps_per_epoch,
-        validation_data=val_data,
-        callbacks=callbacks,
-        shuffle=False,  # the tf.data pipeline shuffles the training data itself; Keras would ignore (and warn)
-        verbose=2,
-    )
+    try:
+        history = model.fit(
+            train_data,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=profile.steps_per_epoch,
+            validation_data=val_data,
+            callbacks=callbacks,
+            shuffle=False,  # the tf.data pipeline shuffles the training data itself; Keras would ignore (and warn)
+            verbose=2,
+        )
+    except BaseException:
+        if backup is not None:
+            _announce_interruption(experiment, backup)
+        raise
+    finally:
+        # Keras 3.15's BackupAndRestore leaves the restored epoch on the model, where every later fit would
+        # start instead of its own initial_epoch: forget it.
+        model._initial_epoch = None
     seconds = time.perf_counter() - started
+    if earlier is not None and earlier.epoch:
+        if not history.epoch:  # every epoch was done before the interruption: this attempt saved no checkpoint
+            _save_missing_checkpoints(model, callbacks)
+        history = _whole_run(earlier, history)
+        seconds += earlier.seconds
     test_metrics = model.evaluate(test_data, return_dict=True, verbose=0)
     row = record(
         experiment,
@@ -146,11 +184,125 @@ def fit_and_record(
         seconds=seconds,
         backbone=backbone,
     )
+    if backup is not None:  # recorded: the run is finished, its backup has nothing left to give
+        _remove_backup(backup, profile.runs_dir / "backup")
     print(
         f"{experiment}: validation accuracy {row['val_accuracy']:.1%} | test accuracy {row['test_accuracy']:.1%}, "
         f"test loss {row['test_loss']:.3f} on the full test set ({seconds:.0f} s of training)"
     )
     return history, test_metrics
+
+
+def run_variant(model: keras.Model, backbone: str = "") -> str | None:
+    """What a model's backup is filed under: ``model_variant(backbone, image size)`` for an image model.
+
+    ``None`` (no variant folder) without a ``backbone`` or for inputs that are not images: a model's own
+    name changes from one build to the next (``sequential``, ``sequential_1``), so it cannot name a backup.
+
+    Example:
+        >>> run_variant(keras.Sequential([keras.Input((64, 64, 3)), keras.layers.Flatten()]), "mobilenet_v2_035")
+        'mobilenet_v2_035_64px'
+        >>> run_variant(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]), "mobilenet_v2_035") is None
+        True
+    """
+    from helpers.callbacks import model_variant
+
+    try:
+        shape = model.input_shape
+    except AttributeError:  # a model with no input yet (BackupAndRestore refuses it anyway)
+        return None
+    if not backbone or not isinstance(shape, tuple) or len(shape) != 4 or not shape[1]:
+        return None
+    return model_variant(backbone, int(shape[1]))
+
+
+def _prepare_resume(
+    model: keras.Model,
+    experiment: str,
+    variant: str | None,
+    backbone: str,
+    profile: config.Profile,
+    callbacks: list[keras.callbacks.Callback],
+) -> tuple[Path, SimpleNamespace, list[keras.callbacks.Callback]]:
+    """The backup folder, what earlier attempts finished, and the callbacks with the backup ones first."""
+    from helpers.callbacks import backup_callbacks, backup_dir, backup_progress, continue_csv_logs
+
+    folder = backup_dir(experiment, variant or run_variant(model, backbone), profile.runs_dir / "backup")
+    earlier = backup_progress(folder)
+    continue_csv_logs(callbacks, earlier)
+    return folder, earlier, [*backup_callbacks(folder, earlier.seconds), *callbacks]
+
+
+def _epochs(first: int, last: int) -> str:
+    """``"epoch 3"`` or ``"epochs 3 to 5"`` (1-based, as Keras prints them)."""
+    return f"epoch {first}" if first == last else f"epochs {first} to {last}"
+
+
+def _announce_resume(experiment: str, backup: Path, earlier: SimpleNamespace, initial_epoch: int, epochs: int) -> None:
+    """One line: where the backup goes, and the epoch training starts at."""
+    if not earlier.epoch:
+        print(f"{experiment}: backing up every epoch to {backup}; training {_epochs(initial_epoch + 1, epochs)}.")
+        return
+    reached = earlier.epoch[-1] + 1
+    left = f"training {_epochs(reached + 1, epochs)}" if reached < epochs else "only the test set is left"
+    print(
+        f"{experiment}: resuming from the backup in {backup}: {_epochs(earlier.epoch[0] + 1, reached)} done "
+        f"({earlier.seconds:.0f} s); {left}."
+    )
+
+
+def _announce_interruption(experiment: str, backup: Path) -> None:
+    """What an interrupted run left in its backup, and how to continue."""
+    from helpers.callbacks import backup_progress
+
+    done = backup_progress(backup).epoch
+    if not done:
+        print(f"{experiment} stopped before an epoch of this run finished: there is nothing to resume from.")
+        return
+    which = _epochs(done[0] + 1, done[-1] + 1).capitalize() + (" is" if len(done) == 1 else " are")
+    print(
+        f"{experiment} stopped. {which} backed up in {backup}: run this cell again (after a kernel restart too) to "
+        "continue from there. If you change the model first, delete that folder: a backup only loads into the model "
+        "it was made from."
+    )
+
+
+def _remove_backup(folder: Path, root: Path) -> None:
+    """Delete a finished run's backup ``folder``, and the folders above it up to ``root`` that it leaves empty."""
+    shutil.rmtree(folder, ignore_errors=True)
+    for parent in folder.parents:
+        if parent == root or root not in parent.parents or any(parent.iterdir()):
+            break
+        parent.rmdir()
+
+
+def _save_missing_checkpoints(model: keras.Model, callbacks: Sequence[keras.callbacks.Callback]) -> None:
+    """Write the weights to each every-epoch ``ModelCheckpoint`` file that does not exist yet."""
+    for callback in callbacks:
+        if not isinstance(callback, keras.callbacks.ModelCheckpoint) or callback.save_best_only:
+            continue
+        path = Path(callback.filepath)
+        if "{" not in str(path) and not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if callback.save_weights_only:
+                model.save_weights(path)
+            else:
+                model.save(path)
+
+
+def _whole_run(earlier: SimpleNamespace, history: keras.callbacks.History) -> keras.callbacks.History:
+    """A ``History`` of the whole run: the epochs earlier attempts finished, then the ones this ``fit`` ran."""
+    start = history.epoch[0] if history.epoch else earlier.epoch[-1] + 1
+    keep = [index for index, epoch in enumerate(earlier.epoch) if epoch < start]
+    whole = keras.callbacks.History()
+    whole.epoch = [earlier.epoch[i] for i in keep] + list(history.epoch)
+    keys = list(history.history) or list(earlier.history)
+    whole.history = {
+        key: [earlier.history.get(key, [float("nan")] * len(earlier.epoch))[i] for i in keep]
+        + list(history.history.get(key, []))
+        for key in keys
+    }
+    return whole
 
 
 def time_one_epoch(model: keras.Model, data: Any, **fit_kwargs: Any) -> float:

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import keras
 import numpy as np
 import pytest
@@ -81,3 +83,17 @@ def test_checkpoints_are_named_by_backbone_and_size_and_a_mismatch_says_so(tmp_p
 def test_tensorboard_command_is_absolute(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert callbacks.tensorboard_command("runs/tensorboard") == f"%tensorboard --logdir {tmp_path}/runs/tensorboard"
+
+
+def test_continue_csv_logs_starts_a_fresh_history_file_with_the_earlier_epochs_only(tmp_path):
+    earlier = SimpleNamespace(epoch=[0, 1], history={"val_loss": [0.9, 0.8], "loss": [1.0, 0.5]}, seconds=2.0)
+    fresh = keras.callbacks.CSVLogger(str(tmp_path / "history.csv"))
+    other = tmp_path / "other.csv"
+    other.write_text("epoch,loss\n7,0.1\n")
+    appending = keras.callbacks.CSVLogger(str(other), append=True)  # its owner wants its rows kept as they are
+    assert callbacks.continue_csv_logs([fresh, appending], earlier) == [tmp_path / "history.csv"]
+    assert (tmp_path / "history.csv").read_text().splitlines() == ["epoch,loss,val_loss", "0,1.0,0.9", "1,0.5,0.8"]
+    assert fresh.append and other.read_text() == "epoch,loss\n7,0.1\n"
+    nothing = callbacks.backup_progress(tmp_path / "no-backup")
+    new = keras.callbacks.CSVLogger(str(tmp_path / "new.csv"))
+    assert callbacks.continue_csv_logs([new], nothing) == [] and not new.append, "nothing earlier: a usual start"
