@@ -12,8 +12,15 @@ Profiles (chosen by environment variables, never by editing a notebook):
                           instead of downloading the course data
 ``COURSE_BACKBONE=name``  use this ``keras.applications`` backbone (and its TF Hub
                           twin) instead of each notebook's default
+``COURSE_STRATEGY=...``   ``mirrored`` or ``default`` instead of the strategy
+                          :mod:`helpers.device` picks (``COURSE_CPU_DEVICES=N``: split
+                          the processor into N devices to mirror over)
 (none of them)            the learner profile: download the data, full sizes
 ========================  ==========================================================
+
+The batch size is per replica: with several GPUs, a TPU or several machines each replica
+takes one such batch per step, so :func:`setup` makes ``Profile.batch_size``, the batch the
+data loaders read, the global one: per-replica size × replicas.
 
 Where things go (each can be moved with an environment variable):
 ``COURSE_RUN_DIR`` (default ``runs/``) holds checkpoints, TensorBoard logs and
@@ -27,8 +34,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from helpers.backbones import BACKBONES
+from helpers.device import replicas_in_use
 
 ENV_SMOKE = "COURSE_SMOKE"
 ENV_DATA_DIR = "COURSE_DATA_DIR"
@@ -38,6 +47,8 @@ ENV_IMAGES_DIR = "COURSE_IMAGES_DIR"
 ENV_DATA_ROOT = "COURSE_DATA_ROOT"
 
 DEFAULT_SEED = 42
+#: Images per replica in one training step (smoke profile, other profiles); the global batch is this × replicas.
+PER_REPLICA_BATCH = {"smoke": 8, "full": 32}
 #: Training images per class in the full Food-101 training split; the course's
 #: 1% / 10% / 100% subsets are fractions of this number.
 FOOD101_TRAIN_PER_CLASS = 750
@@ -49,10 +60,16 @@ _TRUE = {"1", "true", "yes", "on"}
 class Profile:
     """The sizes and places a notebook works with.
 
+    ``batch_size`` is the global batch, the one the data loaders read: ``per_replica_batch_size`` images
+    for each of ``replicas`` devices (one, unless a distribution strategy is in force).
+
     Example:
         >>> p = load_profile({"COURSE_SMOKE": "1"})
         >>> p.name, p.image_size, p.epochs
         ('smoke', (64, 64), 1)
+        >>> p2 = load_profile({"COURSE_SMOKE": "1"}, replicas=2)
+        >>> p2.batch_size, p2.per_replica_batch_size, p2.replicas
+        (16, 8, 2)
     """
 
     name: str
@@ -69,18 +86,25 @@ class Profile:
     runs_dir: Path
     images_dir: Path
     data_root: Path
+    replicas: int = 1
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
         """``image_size`` plus the three colour channels."""
         return (*self.image_size, 3)
 
+    @property
+    def per_replica_batch_size(self) -> int:
+        """The images each replica (device) takes per training step: ``batch_size`` split over ``replicas``."""
+        return self.batch_size // self.replicas
+
     def describe(self) -> str:
         """One line that tells a learner which profile is active."""
         data = str(self.data_dir) if self.data_dir else ("generated tiny images" if self.smoke else "download")
+        split = f" ({self.per_replica_batch_size} per replica × {self.replicas} replicas)" if self.replicas > 1 else ""
         return (
             f"profile={self.name} | data={data} | backbone={self.backbone or 'notebook default'} | "
-            f"image_size={self.image_size[0]}x{self.image_size[1]} | batch_size={self.batch_size} | "
+            f"image_size={self.image_size[0]}x{self.image_size[1]} | batch_size={self.batch_size}{split} | "
             f"epochs={self.epochs}+{self.fine_tune_epochs} | "
             f"steps_per_epoch={self.steps_per_epoch or 'all'} | seed={self.seed}"
         )
@@ -116,8 +140,13 @@ def course_notebooks(root: Path, only: list[str] | None = None) -> list[Path]:
     return [nb for nb in found if not only or nb.name.startswith(tuple(only))]
 
 
-def load_profile(environ: Mapping[str, str] | None = None, seed: int = DEFAULT_SEED) -> Profile:
+def load_profile(
+    environ: Mapping[str, str] | None = None, seed: int = DEFAULT_SEED, replicas: int | None = None
+) -> Profile:
     """Read the profile from ``environ`` (default: ``os.environ``) without side effects.
+
+    ``replicas`` (default: those of the strategy in force, 1 before :func:`setup` picks one) multiplies
+    the per-replica batch size into the global ``batch_size``.
 
     Example:
         >>> load_profile({}).name
@@ -134,13 +163,14 @@ def load_profile(environ: Mapping[str, str] | None = None, seed: int = DEFAULT_S
             raise ValueError(f"{ENV_BACKBONE}={backbone!r} is not a known backbone; choose one of {sorted(BACKBONES)}.")
     name = "smoke" if smoke else ("local" if data_dir or backbone else "learner")
     root = find_root()
+    replicas = replicas_in_use() if replicas is None else replicas
     return Profile(
         name=name,
         smoke=smoke,
         data_dir=data_dir,
         backbone=backbone,
         image_size=(64, 64) if smoke else (224, 224),
-        batch_size=8 if smoke else 32,
+        batch_size=PER_REPLICA_BATCH["smoke" if smoke else "full"] * replicas,
         epochs=1 if smoke else 5,
         fine_tune_epochs=1 if smoke else 5,
         steps_per_epoch=2 if smoke else None,
@@ -149,6 +179,7 @@ def load_profile(environ: Mapping[str, str] | None = None, seed: int = DEFAULT_S
         runs_dir=Path(env.get(ENV_RUN_DIR) or root / "runs").resolve(),
         images_dir=Path(env.get(ENV_IMAGES_DIR) or root / "images").resolve(),
         data_root=Path(env.get(ENV_DATA_ROOT) or root / "data").resolve(),
+        replicas=replicas,
     )
 
 
@@ -268,18 +299,47 @@ def mixed_precision(gpus: list | None = None) -> bool:
     return capable
 
 
+def distribution() -> Any:
+    """Pick the distribution strategy (:func:`helpers.device.strategy`) and make it the global one if distributed.
+
+    Splits the processor first when ``COURSE_CPU_DEVICES`` asks for it: that has to happen before
+    TensorFlow starts its devices, which is why :func:`setup` calls this before anything else touches
+    them. A distributed strategy becomes TensorFlow's global default (:func:`helpers.device.use`), so the
+    models every later cell builds and compiles are distributed without a ``with strategy.scope():``.
+
+    Example:
+        >>> type(distribution()).__name__  # one CPU, no COURSE_STRATEGY
+        '_DefaultDistributionStrategy'
+    """
+    from helpers import device as course_device
+
+    cpus = course_device.cpu_devices_wanted()
+    if cpus:
+        course_device.split_cpu(cpus)
+    course_device.use(None)  # choose afresh from the default, also when setup() runs a second time
+    chosen = course_device.strategy()
+    course_device.use(chosen)
+    return chosen
+
+
 def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> Profile:
-    """Check versions, seed everything, create the output folders and print versions, device and profile.
+    """Check versions, pick the strategy, seed everything, create the output folders and print what is on.
+
+    Prints the versions, the device, mixed precision, the distribution strategy with its replicas and
+    batch sizes, and the profile. The profile's ``batch_size`` is the global batch of the strategy.
 
     Example:
         >>> profile = setup()  # doctest: +SKIP
         TensorFlow 2.21.0 | Keras 3.15.1 | TF Hub 0.16.1 | Python 3.11.7
         CPU only: no GPU found (...)
+        mixed precision: off (...)
+        strategy: default (one device, no distribution), 1 replica | batch size 32
         profile=learner | data=download | backbone=notebook default | ...
     """
     found = versions()
     check_versions(found)
-    profile = load_profile(seed=seed)
+    chosen = distribution()
+    profile = load_profile(seed=seed, replicas=chosen.num_replicas_in_sync)
     set_seeds(seed)
     for folder in (profile.runs_dir, profile.images_dir, profile.data_root):
         folder.mkdir(parents=True, exist_ok=True)
@@ -294,5 +354,11 @@ def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> Profile:
             "mixed precision: on (float16 compute, float32 weights and output layers)" if mixed
             else "mixed precision: off (float32 throughout; it speeds up GPUs with tensor cores only)"
         )
+        from helpers.device import describe
+
+        batch = f"batch size {profile.batch_size}"
+        if profile.replicas > 1:
+            batch += f" = {profile.per_replica_batch_size} per replica × {profile.replicas} replicas"
+        print(f"{describe(chosen)} | {batch}")
         print(profile.describe())
     return profile
