@@ -321,6 +321,12 @@ class HubFeatureExtractor(keras.layers.Layer):
         return self._module_params
 
     def call(self, inputs):
+        from helpers.device import on_one_replica
+
+        # Under a distribution strategy a SavedModel runs only inside a replica; fit / predict already are.
+        return on_one_replica(self._forward, inputs)
+
+    def _forward(self, inputs):
         if callable(self._module):  # a TF2 SavedModel
             outputs = self._module(inputs)
         else:  # an older TF1 Hub module: call its default signature
