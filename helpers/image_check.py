@@ -856,7 +856,9 @@ def refusal_message(report: FolderReport, shown: int = 8) -> str:
 
 def _where(report: FolderReport) -> str:
     """The checked folder(s), for a message."""
-    return str(report.root) if report.root is not None else ", ".join(str(f) for f in report.splits.values())
+    if report.root is not None:
+        return str(report.root)
+    return ", ".join(dict.fromkeys(str(f) for f in report.splits.values()))  # a folder used twice is named once
 
 
 def _layout_arg(report: FolderReport) -> str:
