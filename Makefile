@@ -2,7 +2,12 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# Two installs: the lab (what the notebooks need: make lab, make run) and, on top of it, the maintainers' tools
+# (make test, lint, book, slides, benchmark, reference).
+LAB    := $(VENV)/.installed-lab
 STAMP  := $(VENV)/.installed
+# JupyterLab refuses to start as root unless told; cloud GPU machines and containers often run as root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
 
 # The course keeps its weight caches inside the project (git-ignored) unless you point elsewhere.
 export KERAS_HOME ?= $(CURDIR)/data/keras
@@ -10,18 +15,48 @@ export TFHUB_CACHE_DIR ?= $(CURDIR)/data/tfhub
 # Another Keras cache to fill ours from, for offline machines (used by offline-cache and smoke when it exists).
 KERAS_CACHE_SRC ?= ../shared/weights/keras
 
-.PHONY: test run smoke lab lint strip benchmark offline-cache slides reference
+.PHONY: test test-service run smoke lab lint strip benchmark offline-cache slides reference
 
-$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+$(LAB): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(LAB)
+
+$(STAMP): $(LAB) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $(STAMP)
 
-## test: unit tests, then every notebook in smoke mode through nbval (offline)
+## test: unit tests, then every notebook in smoke mode through nbval (offline), on the pinned set (Python 3.11);
+## then the same on the notebook-service set (Colab's versions, Python 3.13), with a fresh install of notebook 00
 test: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax -q
+	$(MAKE) test-service
+
+# The notebook-service set: Colab's versions (requirements-colab.txt) on Python 3.13, in .venv-service.
+SERVICE_PYTHON ?= $(shell command -v python3.13 || ls $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | head -1)
+SERVICE_VENV   := .venv-service
+SERVICE_STAMP  := $(SERVICE_VENV)/.installed
+
+$(SERVICE_STAMP): requirements-colab.txt requirements-dev.txt pyproject.toml
+	@test -n "$(SERVICE_PYTHON)" || { echo "test-service needs Python 3.13 (set SERVICE_PYTHON=/path/to/python3.13)"; exit 1; }
+	rm -rf $(SERVICE_VENV) $(SERVICE_VENV)-fresh
+	$(SERVICE_PYTHON) -m venv $(SERVICE_VENV)
+	$(SERVICE_PYTHON) -m venv $(SERVICE_VENV)-fresh
+	$(SERVICE_VENV)-fresh/bin/python -m pip install --quiet --upgrade pip
+	$(SERVICE_VENV)-fresh/bin/python -m pip install --quiet -r requirements-colab.txt nbval==0.11.0 pytest==9.2.0 ipykernel
+	$(SERVICE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SERVICE_VENV)/bin/python -m pip install --quiet -r requirements-colab.txt -r requirements-dev.txt papermill==2.7.0 \
+		-c requirements-colab.txt
+	$(SERVICE_VENV)/bin/python -m pip install --quiet -e . -c requirements-colab.txt
+	touch $(SERVICE_STAMP)
+
+## test-service: notebook 00's first cell installs the course into a fresh Python 3.13 with Colab's versions (and
+## keeps them); then the unit tests and every notebook in smoke mode on that set
+test-service: $(STAMP) $(SERVICE_STAMP)
+	$(BIN)/python -m tools.fresh_install --python $(SERVICE_VENV)-fresh/bin/python
+	$(SERVICE_VENV)/bin/python -m pytest --nbval-lax -q -m "not real"
 
 ## lint: ruff on helpers, tests and (through nbqa) the notebooks
 lint: $(STAMP)
@@ -29,22 +64,22 @@ lint: $(STAMP)
 	$(BIN)/nbqa ruff notebooks
 
 ## run: execute every notebook in order into runs/<timestamp>/ in the active profile
-run: $(STAMP)
+run: $(LAB)
 	$(BIN)/python -m helpers.runner
 
 ## smoke: the same in the tiny smoke profile with the smallest backbone (seconds per notebook; offline when
 ## KERAS_CACHE_SRC exists)
-smoke: $(STAMP)
+smoke: $(LAB)
 	if [ -d "$(KERAS_CACHE_SRC)" ]; then $(BIN)/python -m helpers.hub_cache offline --keras-src $(KERAS_CACHE_SRC); fi
 	COURSE_SMOKE=1 COURSE_BACKBONE=$${COURSE_BACKBONE:-mobilenet_v2_035} $(BIN)/python -m helpers.runner
 
 ## offline-cache: copy weights from KERAS_CACHE_SRC into the Keras cache and build the backbone's TF Hub twin
-offline-cache: $(STAMP)
+offline-cache: $(LAB)
 	$(BIN)/python -m helpers.hub_cache offline --keras-src $(KERAS_CACHE_SRC) --backbone $(or $(COURSE_BACKBONE),mobilenet_v2_035)
 
-## lab: open JupyterLab on the notebooks
-lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+## lab: open JupyterLab on the notebooks (installs only what the notebooks need; as root it passes --allow-root)
+lab: $(LAB)
+	$(BIN)/jupyter lab $(ALLOW_ROOT) notebooks
 
 ## strip: remove outputs from every notebook (also done by the pre-commit hook)
 strip: $(STAMP)

@@ -18,4 +18,10 @@ function is small, typed and documented.
 - :mod:`helpers.runner` -- execute every notebook in order (``make run``).
 """
 
+import warnings
+
 __version__ = "0.1.0"
+
+# tensorflow-hub 0.16.1 (its last release) still imports pkg_resources, which warns on every import; the course
+# installs PyPA's standard-pkg-resources for it (see pyproject.toml), so the warning says nothing to act on.
+warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)

@@ -55,6 +55,19 @@ FOOD101_TRAIN_PER_CLASS = 750
 
 _TRUE = {"1", "true", "yes", "on"}
 
+#: The Python versions the course supports, oldest and newest (``requires-python`` in ``pyproject.toml`` agrees).
+SUPPORTED_PYTHON = ((3, 11), (3, 13))
+#: The oldest TensorFlow and Keras the course runs on (Keras 3 ships with TensorFlow 2.16 and newer).
+MINIMUM = {"tensorflow": (2, 16), "keras": (3, 0)}
+
+#: Where each notebook service keeps files between cells: ``data`` for downloads and weight caches, ``work`` for
+#: what the learner makes (runs, figures). Colab's ``/content`` lasts one runtime; Kaggle saves ``/kaggle/working``
+#: with the notebook (20 GB at most), so the downloads go to ``/kaggle/temp`` beside it.
+SERVICE_PLACES = {
+    "colab": {"data": "/content/course/data", "work": "/content/course"},
+    "kaggle": {"data": "/kaggle/temp/course/data", "work": "/kaggle/working"},
+}
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -110,6 +123,23 @@ class Profile:
         )
 
 
+def notebook_service(environ: Mapping[str, str] | None = None) -> str | None:
+    """``"colab"`` or ``"kaggle"`` when the notebook runs there (from the variables each service sets), else ``None``.
+
+    Example:
+        >>> notebook_service({"COLAB_RELEASE_TAG": "release-colab-20260801"}), notebook_service({})
+        ('colab', None)
+        >>> notebook_service({"KAGGLE_KERNEL_RUN_TYPE": "Interactive"})
+        'kaggle'
+    """
+    env = os.environ if environ is None else environ
+    if env.get("COLAB_RELEASE_TAG") or env.get("COLAB_GPU") is not None:
+        return "colab"
+    if env.get("KAGGLE_KERNEL_RUN_TYPE") or env.get("KAGGLE_URL_BASE"):
+        return "kaggle"
+    return None
+
+
 def find_root(start: Path | None = None) -> Path:
     """Return the course's top folder: the nearest parent holding ``pyproject.toml``.
 
@@ -163,6 +193,9 @@ def load_profile(
             raise ValueError(f"{ENV_BACKBONE}={backbone!r} is not a known backbone; choose one of {sorted(BACKBONES)}.")
     name = "smoke" if smoke else ("local" if data_dir or backbone else "learner")
     root = find_root()
+    places = SERVICE_PLACES.get(notebook_service(env) or "", {})
+    work = Path(places["work"]) if places and not (root / "pyproject.toml").exists() else root
+    data = Path(places["data"]) if places and work != root else root / "data"
     replicas = replicas_in_use() if replicas is None else replicas
     return Profile(
         name=name,
@@ -176,9 +209,9 @@ def load_profile(
         steps_per_epoch=2 if smoke else None,
         seed=seed,
         root=root,
-        runs_dir=Path(env.get(ENV_RUN_DIR) or root / "runs").resolve(),
-        images_dir=Path(env.get(ENV_IMAGES_DIR) or root / "images").resolve(),
-        data_root=Path(env.get(ENV_DATA_ROOT) or root / "data").resolve(),
+        runs_dir=Path(env.get(ENV_RUN_DIR) or work / "runs").resolve(),
+        images_dir=Path(env.get(ENV_IMAGES_DIR) or work / "images").resolve(),
+        data_root=Path(env.get(ENV_DATA_ROOT) or data).resolve(),
         replicas=replicas,
     )
 
@@ -233,21 +266,38 @@ def machine() -> str:
     return f"{model or platform.processor() or platform.machine()}, {cores} cores"
 
 
+def _major_minor(version: str) -> tuple[int, int]:
+    """``"2.21.0rc1"`` -> ``(2, 21)``."""
+    parts = [int("".join(ch for ch in part if ch.isdigit()) or 0) for part in version.split(".")[:2]]
+    return (parts + [0])[0], (parts + [0, 0])[1]
+
+
 def check_versions(found: Mapping[str, str]) -> None:
-    """Fail early, with what to do, when TensorFlow or Keras is too old for the course.
+    """Stop early, in one sentence that says what to install, on a Python, TensorFlow or Keras the course can't use.
 
     Example (``ELLIPSIS`` hides the versions found):
-        >>> check_versions({"tensorflow": "2.21.0", "keras": "3.15.1"})
-        >>> check_versions({"tensorflow": "2.15.0", "keras": "2.15.0"})  # doctest: +ELLIPSIS
+        >>> check_versions({"python": "3.13.0", "tensorflow": "2.21.0", "keras": "3.15.1"})
+        >>> check_versions({"python": "3.11.7", "tensorflow": "2.15.0", "keras": "2.15.0"})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        RuntimeError: This course needs TensorFlow >= 2.16 and Keras >= 3 ... Run: pip install -r requirements.txt
+        RuntimeError: This course needs TensorFlow >= 2.16 with Keras 3, ... pip install "tensorflow>=2.16" "keras>=3".
+        >>> check_versions({"python": "3.14.0", "tensorflow": "2.21.0", "keras": "3.15.1"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        RuntimeError: This course needs Python 3.11 to 3.13 (TensorFlow has no wheels for others), ...
     """
-    major_minor = lambda v: tuple(int(x) for x in v.split(".")[:2])  # noqa: E731
-    if major_minor(found["tensorflow"]) < (2, 16) or major_minor(found["keras"]) < (3, 0):
+    (old, new) = SUPPORTED_PYTHON
+    python = found.get("python")
+    if python is not None and not old <= _major_minor(python) <= new:
         raise RuntimeError(
-            f"This course needs TensorFlow >= 2.16 and Keras >= 3 (found TensorFlow {found['tensorflow']}, "
-            f"Keras {found['keras']}). Run: pip install -r requirements.txt"
+            f"This course needs Python {old[0]}.{old[1]} to {new[0]}.{new[1]} (TensorFlow has no wheels for others), "
+            f"but this is Python {python}: install Python {new[0]}.{new[1]} from python.org and make the course's "
+            "venv with it (README, 'Start here')."
+        )
+    if any(_major_minor(found[name]) < MINIMUM[name] for name in MINIMUM):
+        raise RuntimeError(
+            f"This course needs TensorFlow >= 2.16 with Keras 3, but found TensorFlow {found['tensorflow']} and "
+            f"Keras {found['keras']}: run pip install \"tensorflow>=2.16\" \"keras>=3\"."
         )
 
 
@@ -361,4 +411,25 @@ def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> Profile:
             batch += f" = {profile.per_replica_batch_size} per replica × {profile.replicas} replicas"
         print(f"{describe(chosen)} | {batch}")
         print(profile.describe())
+        service = notebook_service()
+        if service is not None:
+            print(service_note(service, profile))
     return profile
+
+
+def service_note(service: str, profile: Profile) -> str:
+    """What a notebook service keeps and for how long, in one line (printed by :func:`setup` there).
+
+    Example:
+        >>> service_note("colab", load_profile({}, replicas=1)).startswith("Colab: downloads")
+        True
+    """
+    if service == "colab":
+        return (
+            f"Colab: downloads in {profile.data_root}, runs in {profile.runs_dir}; they last as long as this runtime, "
+            "so a new runtime downloads again (set COURSE_RUN_DIR to a folder on your mounted Drive to keep runs)."
+        )
+    return (
+        f"Kaggle: downloads in {profile.data_root} (not saved with the notebook), runs in {profile.runs_dir} "
+        "(saved with it; turn on Settings > Persistence > Files to keep them between sessions)."
+    )

@@ -59,5 +59,37 @@ def test_setup_seeds_and_creates_folders(monkeypatch, tmp_path, capsys):
 
 def test_old_versions_fail_early_saying_what_to_do():
     config.check_versions({"tensorflow": "2.21.0", "keras": "3.0.0"})
-    with pytest.raises(RuntimeError, match="pip install -r requirements.txt"):
+    config.check_versions({"python": "3.13.0", "tensorflow": "2.20.0", "keras": "3.13.2"})  # Colab's set
+    with pytest.raises(RuntimeError, match=r'pip install "tensorflow>=2.16" "keras>=3"\.$'):
         config.check_versions({"tensorflow": "2.15.1", "keras": "2.15.0"})
+
+
+@pytest.mark.parametrize("python", ["3.10.13", "3.14.0"])
+def test_an_unsupported_python_stops_with_one_sentence(python):
+    with pytest.raises(RuntimeError, match=r"needs Python 3\.11 to 3\.13 .* install Python 3\.13") as err:
+        config.check_versions({"python": python, "tensorflow": "2.21.0", "keras": "3.15.1"})
+    assert str(err.value).count(". ") == 0, "one sentence"
+
+
+def test_supported_pythons_agree_with_pyproject():
+    import tomllib
+
+    project = tomllib.loads((config.find_root() / "pyproject.toml").read_text())["project"]
+    (old, new) = config.SUPPORTED_PYTHON
+    assert project["requires-python"] == f">={old[0]}.{old[1]},<{new[0]}.{new[1] + 1}"
+
+
+def test_notebook_services_keep_downloads_where_the_service_keeps_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a notebook service: the course is installed, not checked out here
+    colab = config.load_profile({"COLAB_RELEASE_TAG": "release-colab-20260801"}, replicas=1)
+    assert colab.data_root == Path("/content/course/data") and colab.runs_dir == Path("/content/course/runs")
+    kaggle = config.load_profile({"KAGGLE_KERNEL_RUN_TYPE": "Interactive"}, replicas=1)
+    assert kaggle.data_root == Path("/kaggle/temp/course/data") and kaggle.runs_dir == Path("/kaggle/working/runs")
+    assert config.load_profile({}, replicas=1).data_root == tmp_path.resolve() / "data"
+    moved = config.load_profile({"KAGGLE_URL_BASE": "x", "COURSE_DATA_ROOT": str(tmp_path / "d")}, replicas=1)
+    assert moved.data_root == (tmp_path / "d").resolve(), "an explicit place wins"
+
+
+def test_a_course_checkout_keeps_its_own_places_on_a_service(monkeypatch):
+    profile = config.load_profile({"COLAB_RELEASE_TAG": "x"}, replicas=1)
+    assert profile.data_root == config.find_root() / "data"

@@ -173,8 +173,12 @@ def test_base_image_is_a_pinned_slim_python_the_project_supports():
     assert match, f"base image {base!r}: expected an official python:X.Y-slim-<debian> image, pinned by tag"
     assert "latest" not in base
     version = (int(match.group(1)), int(match.group(2)))
-    requires = re.search(r'requires-python\s*=\s*">=\s*(\d+)\.(\d+)"', (ROOT / "pyproject.toml").read_text())
-    assert requires and version >= (int(requires.group(1)), int(requires.group(2))), "outside requires-python"
+    import tomllib
+
+    from packaging.specifiers import SpecifierSet
+
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert f"{version[0]}.{version[1]}" in SpecifierSet(requires), f"python {version} is outside {requires}"
     pinned_for = re.search(r"on Python (\d+)\.(\d+)", (ROOT / "requirements.txt").read_text())
     assert pinned_for, "requirements.txt no longer says which Python its pins were checked on"
     assert version == (int(pinned_for.group(1)), int(pinned_for.group(2))), (

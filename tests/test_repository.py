@@ -22,9 +22,10 @@ def test_notebook_is_stored_clean_and_starts_with_setup(path):
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "strip outputs (make strip)"
     assert nb["cells"][0]["cell_type"] == "markdown" and "".join(nb["cells"][0]["source"]).startswith("# ")
-    first = "".join(code[0]["source"])
+    assert "course-install" in code[0]["metadata"].get("tags", []), "the first code cell installs the course"
+    first = "".join(code[1]["source"])
     for needed in ("import tensorflow_hub as hub", "setup("):
-        assert needed in first, f"the first code cell must contain {needed!r} (it prints the versions and the profile)"
+        assert needed in first, f"the code cell after the install cell must contain {needed!r} (it prints the versions and the profile)"
     text = "".join("".join(c["source"]) for c in nb["cells"])
     assert "wget" not in text and "helper_functions.py" not in text, "helpers come from the local package"
     assert "ImageDataGenerator" not in "".join("".join(c["source"]) for c in code)

@@ -1,0 +1,1 @@
+"""The course's own tooling for maintainers (never imported by ``helpers`` or a notebook); see README.md."""
