@@ -35,7 +35,8 @@ test: $(STAMP)
 	$(MAKE) test-service
 
 # The notebook-service set: Colab's versions (requirements-colab.txt) on Python 3.13, in .venv-service.
-SERVICE_PYTHON ?= $(shell command -v python3.13 || ls $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | head -1)
+SERVICE_PYTHON ?= $(shell for p in $$HOME/.pyenv/versions/3.13*/bin/python3.13 python3.13; do \
+	if "$$p" -c pass >/dev/null 2>&1; then echo "$$p"; break; fi; done)
 SERVICE_VENV   := .venv-service
 SERVICE_STAMP  := $(SERVICE_VENV)/.installed
 
