@@ -48,8 +48,8 @@ $(SERVICE_STAMP): requirements-colab.txt requirements-dev.txt pyproject.toml
 	$(SERVICE_VENV)-fresh/bin/python -m pip install --quiet --upgrade pip
 	$(SERVICE_VENV)-fresh/bin/python -m pip install --quiet -r requirements-colab.txt nbval==0.11.0 pytest==9.2.0 ipykernel
 	$(SERVICE_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SERVICE_VENV)/bin/python -m pip install --quiet -r requirements-colab.txt -r requirements-dev.txt papermill==2.7.0 \
-		-c requirements-colab.txt
+	$(SERVICE_VENV)/bin/python -m pip install --quiet -r requirements-colab.txt -r requirements-dev.txt \
+		$$(grep -E '^(jupyterlab|jupyterlab-rise|papermill)==' requirements.txt) -c requirements-colab.txt
 	$(SERVICE_VENV)/bin/python -m pip install --quiet -e . -c requirements-colab.txt
 	touch $(SERVICE_STAMP)
 
