@@ -61,7 +61,7 @@ test-service: $(STAMP) $(SERVICE_STAMP)
 
 ## lint: ruff on helpers, tests and (through nbqa) the notebooks
 lint: $(STAMP)
-	$(BIN)/ruff check helpers tests benchmarks conftest.py
+	$(BIN)/ruff check helpers tests benchmarks tools conftest.py
 	$(BIN)/nbqa ruff notebooks
 
 ## run: execute every notebook in order into runs/<timestamp>/ in the active profile

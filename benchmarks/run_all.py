@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     profile = config.setup()
     versions = config.versions()
     machine = config.machine()
-    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     described = f"{profile.name}: backbone {profile.backbone or 'default'}, {profile.image_size[0]} px"
     csv_path = Path(args.csv) if args.csv else (
         profile.runs_dir / "benchmark_results_smoke.csv" if profile.smoke else DEFAULT_CSV

@@ -25,7 +25,7 @@ def test_notebook_is_stored_clean_and_starts_with_setup(path):
     assert "course-install" in code[0]["metadata"].get("tags", []), "the first code cell installs the course"
     first = "".join(code[1]["source"])
     for needed in ("import tensorflow_hub as hub", "setup("):
-        assert needed in first, f"the code cell after the install cell must contain {needed!r} (it prints the versions and the profile)"
+        assert needed in first, f"the second code cell must contain {needed!r} (it prints the versions and the profile)"
     text = "".join("".join(c["source"]) for c in nb["cells"])
     assert "wget" not in text and "helper_functions.py" not in text, "helpers come from the local package"
     assert "ImageDataGenerator" not in "".join("".join(c["source"]) for c in code)
