@@ -19,7 +19,8 @@ KERAS_CACHE_SRC ?= ../shared/weights/keras
 
 $(LAB): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	# setuptools >= 82 first: its older copy of pkg_resources must be gone before standard-pkg-resources arrives
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=82"
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(LAB)
