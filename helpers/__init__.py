@@ -8,6 +8,7 @@ function is small, typed and documented.
 - :mod:`helpers.data` -- getting, sub-sampling and loading image folders.
 - :mod:`helpers.image_check` -- find (and set aside) files in an image folder that training cannot use.
 - :mod:`helpers.downloads` -- downloads and extraction that never leave a half-finished file to trust.
+- :mod:`helpers.network` -- download errors that name their cause (hub refusals, certificates, no network).
 - :mod:`helpers.pins` -- fill in the SHA-256 pins of the course's archives (``python -m helpers.pins``).
 - :mod:`helpers.models` -- backbones, feature extractors, fine-tuning, TF Hub.
 - :mod:`helpers.hub_cache` -- put a TF Hub module where ``tensorflow_hub`` looks.

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from helpers import config, image_check
+from helpers import config, image_check, network
 from helpers.downloads import LOCK_NAME as LOCK_NAME
 from helpers.downloads import MARKER_NAME as MARKER_NAME
 from helpers.downloads import Pin as Pin
@@ -645,6 +645,21 @@ class ImageSplits(NamedTuple):
     sizes: dict[str, int]
 
 
+#: Where TensorFlow Datasets downloads ``cats_vs_dogs`` from (tensorflow_datasets 4.9).
+CATS_VS_DOGS_URL = (
+    "https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip"
+)
+
+#: Any two-class folder instead of ``cats_vs_dogs`` (what :func:`load_cats_vs_dogs`'s download errors end with).
+TWO_CLASS_HINT = (
+    "use any two-class image folder instead, one with train/<class>/ and test/<class>/ sub-folders (cats and "
+    f"dogs from elsewhere, or your own photos of two things): point {config.ENV_DATA_DIR} at it and "
+    "two_class_data() (notebook 05) reads it instead of cats_vs_dogs, or give its folders to "
+    "image_folders(train_dir, val_dir, test_dir, image_size, batch_size) yourself; COURSE_SMOKE=1 uses a small "
+    "generated one."
+)
+
+
 def load_cats_vs_dogs(
     image_size: tuple[int, int] = (224, 224),
     batch_size: int = 32,
@@ -664,19 +679,36 @@ def load_cats_vs_dogs(
     """
     import tensorflow_datasets as tfds
 
-    parts, info = tfds.load(
-        "cats_vs_dogs",
-        split=[splits["train"], splits["val"], splits["test"]],
-        as_supervised=True,
-        with_info=True,
-        data_dir=data_dir,
-    )
+    try:
+        parts, info = tfds.load(
+            "cats_vs_dogs",
+            split=[splits["train"], splits["val"], splits["test"]],
+            as_supervised=True,
+            with_info=True,
+            data_dir=data_dir,
+        )
+    except Exception as err:
+        if not _is_download_failure(err):
+            raise
+        raise ConnectionError(
+            "TensorFlow Datasets could not download cats_vs_dogs, an archive of about 787 MiB from "
+            "download.microsoft.com (that download broke in 2022 and was unreliable again in 2024). "
+            + network.explain(err, CATS_VS_DOGS_URL, "the cats_vs_dogs archive", hint=TWO_CLASS_HINT)
+        ) from err
     names = list(info.features["label"].names)
     sizes = {split: _cardinality(part) for split, part in zip(("train", "val", "test"), parts, strict=True)}
     train, val, test = (
         _tfds_pipeline(part, image_size, batch_size, len(names), shuffle=(i == 0)) for i, part in enumerate(parts)
     )
     return ImageSplits(train, val, test, names, sizes)
+
+
+def _is_download_failure(err: BaseException) -> bool:
+    """Whether ``err`` from ``tfds.load`` means the download failed (not, say, a bad split string)."""
+    if network.classify(err) is not None:
+        return True
+    names = {cls.__name__ for cls in type(err).__mro__}  # tfds.download.DownloadError, NonMatchingChecksumError
+    return bool(names & {"DownloadError", "NonMatchingChecksumError"})
 
 
 def _cardinality(dataset) -> int:

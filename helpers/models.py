@@ -20,6 +20,7 @@ from typing import Any
 
 import keras
 
+from helpers import network
 from helpers.backbones import BACKBONES, HUB, Backbone, short_name  # noqa: F401 (re-exported for the notebooks)
 
 
@@ -59,6 +60,13 @@ def hub_handle(default: str) -> str:
     return BACKBONES[default].hub_handle if default in BACKBONES else default
 
 
+#: The offline route for ``keras.applications`` weights (the end of every :func:`load_backbone` download error).
+KERAS_CACHE_HINT = (
+    "put the weight file in the Keras cache (KERAS_HOME/models) or choose a backbone whose weights are cached "
+    "there with COURSE_BACKBONE."
+)
+
+
 def load_backbone(name: str, input_shape: tuple[int, int, int], weights: str | None = "imagenet") -> keras.Model:
     """A ``keras.applications`` model without its classification head, named ``base``.
 
@@ -71,14 +79,12 @@ def load_backbone(name: str, input_shape: tuple[int, int, int], weights: str | N
     constructor = getattr(keras.applications, spec.application)
     try:
         base = constructor(include_top=False, weights=weights, input_shape=input_shape, **spec.kwargs)
-    except Exception as err:
-        if weights is None or "URL fetch failure" not in str(err) and "Errno" not in str(err):
+    except Exception as err:  # keras.utils.get_file raises Exception("URL fetch failure on <url>: 403 -- Forbidden")
+        if weights is None or network.classify(err) is None:
             raise
-        raise ConnectionError(
-            f"Could not download the ImageNet weights of {spec.application} ({err}). Without internet, put the "
-            "weight file in the Keras cache (KERAS_HOME/models) or choose a backbone whose weights are cached "
-            "there with COURSE_BACKBONE."
-        ) from err
+        url = next(iter(re.findall(r"URL fetch failure on (\S+?):? ", str(err))), "Keras' weight storage")
+        message = network.explain(err, url, f"the ImageNet weights of {spec.application}", hint=KERAS_CACHE_HINT)
+        raise ConnectionError(message) from err
     base.name = "base"
     return base
 
@@ -302,13 +308,10 @@ class HubFeatureExtractor(keras.layers.Layer):
 
         self.handle = handle
         self.output_key = output_key
-        try:
+        # A 403 / 429 from the hub, a failed certificate check or no network each get a message naming that
+        # cause (and the way around it); any other error, e.g. a local folder that is no SavedModel, keeps its own.
+        with network.explained(handle, "the TF Hub module", hint=network.HUB_OFFLINE_HINT, hub=True):
             self._module = hub.load(handle)
-        except (OSError, ValueError) as err:  # urllib's errors are OSErrors
-            raise ConnectionError(
-                f"Could not load the TF Hub module {handle} ({err}). Without internet, build it from the Keras cache: "
-                "python -m helpers.hub_cache seed --backbone <name> (see the README, 'Running offline')."
-            ) from err
         self._module_params = int(sum(v.shape.num_elements() for v in self._module.variables))
 
     @property
