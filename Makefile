@@ -85,7 +85,7 @@ lab: $(LAB)
 
 ## strip: remove outputs from every notebook (also done by the pre-commit hook)
 strip: $(STAMP)
-	$(BIN)/nbstripout notebooks/*.ipynb notebooks/solutions/*.ipynb
+	$(BIN)/nbstripout --keep-id notebooks/*.ipynb notebooks/solutions/*.ipynb
 
 ## reference: every lesson for real, offline (../shared data and weights), published to results/ and the README
 reference: $(STAMP)
