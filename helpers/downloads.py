@@ -2,9 +2,17 @@
 
 - Every archive is checked against its pin in ``archives.json`` (``python -m helpers.pins`` fills them in) or,
   until it has one, against the SHA-256 its first verified download recorded (trust on first use).
-- Downloads go to a ``.part`` file, are checked (size the server announced, pin or lock) and only then renamed.
+- Downloads say what, how big and where to, show a progress bar (``tqdm``), and go to a ``.part`` file that is
+  checked (size the server announced, pin or lock) and only then renamed. An interrupted one keeps its ``.part``,
+  never used as a file, only continued by the next run with an HTTP ``Range`` request.
 - Extraction happens in a ``.partial`` folder and ends with a ``.extracted`` marker; a folder without one is
   unfinished and is extracted again.
+
+Why not pooch (1.9.0): it hashes and shows a ``tqdm`` bar, but its downloaders send no ``Range`` header and its
+temporary file is deleted on any failure, so an interrupted download starts over. Its ``Unzip``/``Untar`` extract
+straight into the destination with no completion marker and refuse no member that escapes it (``zipfile`` rewrites
+such names; ``Untar`` filters only on Python >= 3.12). Resume and safe extraction would stay ours, so pooch would
+save little code and add a dependency.
 
 :mod:`helpers.data` re-exports the public names, so ``helpers.data.download_and_extract`` keeps working.
 """
@@ -15,11 +23,14 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import tarfile
+import urllib.error
 import urllib.request
+import warnings
 import zipfile
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
@@ -35,6 +46,8 @@ MARKER_NAME = ".extracted"
 DOWNLOAD_TIMEOUT = 60.0
 #: Top-level archive folders never extracted (macOS metadata, which several archives would all claim).
 SKIPPED_MEMBERS = ("__MACOSX",)
+#: A ``206`` answer's ``Content-Range``: the first byte sent and the file's total size (``*``: not known).
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-\d+/(\d+|\*)")
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".zip")
 
 
@@ -295,62 +308,195 @@ def _offline_hint() -> str:
     )
 
 
-def _fetch(url: str, part: Path, timeout: float) -> Pin:
-    """Stream ``url`` into ``part``: the SHA-256 and size of what arrived, all that the server announced."""
-    digest, received, announced = hashlib.sha256(), 0, None
+def _human(size: int) -> str:
+    """A size in bytes as people read it (powers of 1000, like the progress bar).
+
+    Example:
+        >>> _human(133612354), _human(999), _human(2_500)
+        ('133.6 MB', '999 B', '2.5 kB')
+    """
+    if size < 1000:
+        return f"{size} B"
+    for unit in ("kB", "MB", "GB"):
+        size /= 1000
+        if size < 999.95 or unit == "GB":
+            return f"{size:.1f} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _progress_bar(show: bool, name: str, total: int | None, done: int):
+    """A ``tqdm.auto`` bar (bytes and rate, in a notebook or a terminal); ``None`` without tqdm or when not wanted."""
+    if not show:
+        return None
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
-            length = response.headers.get("Content-Length")
-            announced = int(length) if length and length.strip().isdigit() else None
-            while chunk := response.read(1 << 20):
-                out.write(chunk)
-                digest.update(chunk)
-                received += len(chunk)
+        with warnings.catch_warnings():  # tqdm.auto warns in a notebook without ipywidgets, then uses a text bar
+            warnings.simplefilter("ignore")
+            from tqdm.auto import tqdm
+
+            return tqdm(total=total, initial=done, desc=name, unit="B", unit_scale=True, unit_divisor=1000)
+    except ImportError:  # no tqdm (or tqdm's notebook bar without its widgets): no bar, the download is the same
+        return None
+
+
+def _part_path(target: str | Path) -> Path:
+    """Where :func:`download_file` keeps the bytes of ``target`` until they are checked: ``<target>.part``.
+
+    Example:
+        >>> _part_path("data/downloads/food.zip").as_posix()
+        'data/downloads/food.zip.part'
+    """
+    target = Path(target)
+    return target.with_name(target.name + ".part")
+
+
+def _open(url: str, offset: int, timeout: float):
+    """``urlopen(url)``, asking for the bytes from ``offset`` on when it is not 0."""
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
+
+
+def _length(response) -> int | None:
+    length = response.headers.get("Content-Length")
+    return int(length) if length and length.strip().isdigit() else None
+
+
+def _chunks(response) -> Iterator[bytes]:
+    """The body of ``response`` in pieces, ending with what arrived when the connection closed early."""
+    read = getattr(response, "read1", response.read)  # read1: what has arrived, so a stall keeps it
+    try:
+        while chunk := read(1 << 16):
+            yield chunk
     except http.client.IncompleteRead as err:
-        received += len(err.partial)
+        yield err.partial
+
+
+def _start(url: str, offset: int, size: int | None, timeout: float) -> tuple:
+    """Open ``url`` to continue a ``.part`` of ``offset`` bytes when the server can: ``(response, offset, total)``.
+
+    The offset is 0 (start over) unless the server answers ``206`` with a ``Content-Range`` that starts at
+    ``offset`` and whose total is ``size`` (when known). A ``200`` (no Range support) is used from its first
+    byte; a ``416`` or a ``Content-Range`` that does not fit is answered by asking for the whole file again.
+    """
+    if offset:
+        try:
+            response = _open(url, offset, timeout)
+        except urllib.error.HTTPError as err:
+            if err.code != 416:  # 416: the .part is not a prefix of the file the server has now
+                raise
+            err.close()
+        else:
+            if getattr(response, "status", None) != 206:  # 200 (or file://): the whole file, from its first byte
+                return response, 0, _length(response)
+            match = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", "").strip())
+            total = int(match[2]) if match and match[2] != "*" else None
+            if match and int(match[1]) == offset and (size is None or total in (None, size)):
+                rest = _length(response)
+                if total is None:
+                    total = size if size is not None or rest is None else offset + rest
+                return response, offset, total
+            response.close()
+    response = _open(url, 0, timeout)
+    return response, 0, _length(response)
+
+
+def _fetch(url: str, part: Path, timeout: float, size: int | None, progress: bool, target: Path) -> Pin:
+    """Stream ``url`` into ``part``, continuing what an earlier run left there when the server can (HTTP Range).
+
+    Returns the SHA-256 and size of the whole file (the kept prefix included); raises ``ConnectionError``
+    when fewer bytes arrived than the server announced, leaving them in ``part`` for the next run.
+    """
+    name = url.rstrip("/").rsplit("/", 1)[-1]
+    offset = part.stat().st_size if part.is_file() else 0
+    if size is not None and offset >= size:  # as large as the whole file yet never accepted: not a prefix
+        offset = 0
+    digest, received, total = hashlib.sha256(), 0, None
+    try:
+        response, offset, total = _start(url, offset, size, timeout)
+        with response, open(part, "ab" if offset else "wb") as out:
+            if offset:
+                with open(part, "rb") as kept:  # the final SHA-256 covers the kept prefix too
+                    for chunk in iter(lambda: kept.read(1 << 20), b""):
+                        digest.update(chunk)
+            shown = size if size is not None else total
+            print(f"Downloading {name} ({_human(shown) if shown else 'size unknown'}) from {url} to {target}")
+            if offset:
+                print(f"Resuming {name} at {_human(offset)}" + (f" of {_human(shown)}" if shown else ""))
+            bar = _progress_bar(progress, name, shown, offset)
+            try:
+                for chunk in _chunks(response):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                    if bar is not None:
+                        bar.update(len(chunk))
+            finally:
+                if bar is not None:
+                    bar.close()
     except (OSError, http.client.HTTPException, ValueError) as err:  # URLError, timeouts, resets, bad URLs
         reason = getattr(err, "reason", err)
+        have = part.stat().st_size if part.is_file() else 0
+        kept = (
+            f"The {have:,} bytes that arrived are kept in {part}; the next run resumes from there."
+            if have
+            else "Nothing was kept."
+        )
         if isinstance(err, TimeoutError) or isinstance(reason, TimeoutError):
             raise ConnectionError(
-                f"Timed out: {url} sent nothing for {timeout:g} s (after {received:,} bytes). The server or the "
-                f"connection is too slow; nothing was kept. Try again later. {_offline_hint()}"
+                f"Timed out: {url} sent nothing for {timeout:g} s (after {have:,} bytes). The server or the "
+                f"connection is too slow. {kept} Try again later. {_offline_hint()}"
             ) from err
-        raise ConnectionError(f"Could not download {url} ({reason}). Nothing was kept. {_offline_hint()}") from err
-    if announced is not None and received < announced:
+        raise ConnectionError(f"Could not download {url} ({reason}). {kept} {_offline_hint()}") from err
+    if total is not None and offset + received < total:
         raise ConnectionError(
-            f"The download of {url} was cut short: {received:,} of {announced:,} bytes arrived. "
-            "Nothing was kept; run again to download it afresh."
+            f"The download of {url} was cut short: {offset + received:,} of {total:,} bytes arrived. "
+            f"They are kept in {part}; run again to resume from there."
         )
-    return Pin(digest.hexdigest(), received)
+    return Pin(digest.hexdigest(), offset + received)
 
 
 def download_file(
-    url: str, target: str | Path, timeout: float = DOWNLOAD_TIMEOUT, check: Callable[[Pin], None] | None = None
+    url: str,
+    target: str | Path,
+    timeout: float = DOWNLOAD_TIMEOUT,
+    check: Callable[[Pin], None] | None = None,
+    *,
+    size: int | None = None,
+    progress: bool = True,
 ) -> Pin:
     """Download ``url`` to ``target`` so that ``target`` only ever holds a complete, accepted file.
 
-    The bytes go to ``<target>.part`` (one left by an earlier run is overwritten, never used). Fewer bytes
-    than the server's ``Content-Length``, no data for ``timeout`` seconds on any read, or any network
-    error raise ``ConnectionError``; then ``check`` (if given) sees the SHA-256 and size and may raise to
-    refuse the file. Only then is the file renamed to ``target``; on any error the ``.part`` is removed.
+    The bytes go to ``<target>.part``. One line says what is downloaded, how big (``size`` when given, else
+    the server's ``Content-Length``) and where to; a progress bar (``tqdm``, when installed and ``progress``)
+    shows bytes and rate. Fewer bytes than the server announced, no data for ``timeout`` seconds on any read,
+    or any network error raise ``ConnectionError`` and keep the ``.part``: it is never used as a file, only
+    continued by the next call with an HTTP ``Range`` request (a server that answers ``200`` sends the whole
+    file again; a ``416``, or a ``Content-Range`` that does not continue the ``.part`` or whose total is not
+    ``size``, starts it over). Then ``check`` (if given) sees the SHA-256 and size of the whole file and may
+    raise to refuse it; a refused file is deleted. Only an accepted one is renamed to ``target``.
 
     Returns:
         the downloaded file's :class:`Pin` (SHA-256 and size).
 
     Example:
         >>> download_file(FOOD_ARCHIVES[10], "/tmp/food.zip").size  # doctest: +SKIP
+        Downloading 10_food_classes_10_percent.zip (168.5 MB) from https://... to /tmp/food.zip
         168546183
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(target.name + ".part")
+    part = _part_path(target)
     try:
-        got = _fetch(url, part, timeout)
+        got = _fetch(url, part, timeout, size, progress, target)
+    except BaseException:  # interrupted (network, timeout, Ctrl-C): what arrived stays, to be continued
+        if part.is_file() and part.stat().st_size == 0:
+            part.unlink()
+        raise
+    try:
         if check is not None:
             check(got)
         os.replace(part, target)
     finally:
-        part.unlink(missing_ok=True)
+        part.unlink(missing_ok=True)  # refused: deleted
     return got
 
 
@@ -415,14 +561,16 @@ def download_and_extract(
     *,
     timeout: float = DOWNLOAD_TIMEOUT,
     folder: str | None = None,
+    progress: bool = True,
 ) -> Path:
     """Download ``url`` once into ``dest/downloads/``, verify it, and extract it into ``dest``.
 
     What the archive must be comes from ``sha256``, else its pin in :data:`ARCHIVE_PINS`, else the
     SHA-256 its first verified download recorded in ``dest/archives.lock.json`` (trust on first use); a
-    file that differs is deleted and refused with a ``ValueError`` that says why. Downloads go through a
-    ``.part`` file (:func:`download_file`), so an interrupted, truncated or timed-out one leaves nothing a
-    later run would use; extraction is all or nothing (:func:`extract_archive`).
+    file that differs is deleted and refused with a ``ValueError`` that says why (with no SHA-256 known yet,
+    so is one that is not a zip or tar archive reading through intact). Downloads go through a ``.part`` file
+    (:func:`download_file`): an interrupted, truncated or timed-out one is never used as the archive, only
+    continued by the next run (HTTP ``Range``). Extraction is all or nothing (:func:`extract_archive`).
 
     Args:
         url: where the archive lives (``https://``, ``http://`` or ``file://``).
@@ -431,6 +579,7 @@ def download_and_extract(
         timeout: seconds to wait for the server on any one read.
         folder: the top-level folder the archive holds. When it is already there with the expected
             archive's marker, nothing is read, downloaded or extracted.
+        progress: show a progress bar while downloading (``tqdm``, when installed).
 
     Returns:
         ``dest`` as a ``Path``.
@@ -451,10 +600,15 @@ def download_and_extract(
 
         def check(got: Pin) -> None:
             _verify(f"{name} from {url}", got, expected)
-            if expected.pin.sha256 is None:
+            if expected.pin.sha256 is None:  # trust on first use: only an archive that reads through intact
+                if not _complete_archive(_part_path(archive)):
+                    raise ValueError(
+                        f"{name} from {url} ({got.size:,} bytes) is not a complete zip or tar archive: it ends early "
+                        "or a checksum inside it is wrong. It was refused and deleted; run again to download it afresh."
+                    )
                 _record_lock(lock, url, got)
 
-        digest = download_file(url, archive, timeout, check).sha256
+        digest = download_file(url, archive, timeout, check, size=expected.pin.size, progress=progress).sha256
     extract_archive(archive, dest, sha256=digest)
     if folder is not None and read_marker(dest / folder) is None:
         raise ValueError(f"{archive} holds no top-level folder {folder!r}; it was extracted into {dest} as it is.")

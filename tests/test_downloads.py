@@ -1,7 +1,8 @@
 """Downloads and extraction never leave something a later run would trust (all offline, against 127.0.0.1).
 
 A local HTTP server serves a good zip, a truncated one (a ``Content-Length`` larger than what it sends), a
-different one under the same URL, and slow ones; every request it gets is counted.
+different one under the same URL, and slow ones, honouring ``Range`` requests (or, in one mode, ignoring them);
+every request it gets is counted, with its ``Range`` header and what was sent.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
+import sys
 import threading
 import time
 import warnings
@@ -40,6 +43,8 @@ def _food_zip(top: str = TOP, extra: bytes = b"") -> bytes:
 
 GOOD = _food_zip()
 WRONG = _food_zip(extra=b" swapped")  # a valid zip too, of another length, under the same URL
+#: Where the ``truncated`` route stops sending :data:`GOOD`.
+HALF = len(GOOD) // 2
 EXPECTED = {f"{s}/{c}/x.jpg": f"{s}-{c}".encode() for s in ("train", "test") for c in ("pizza", "sushi")}
 
 
@@ -48,28 +53,47 @@ def _sha(payload: bytes) -> str:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Serves ``server.routes[path] = (kind, body)``: ``good``, ``truncated``, ``stall_headers``, ``stall_body``."""
+    """Serves ``server.routes[path] = (kind, body)``, honouring ``Range: bytes=N-`` (``206``, or ``416`` past the end).
+
+    Kinds: ``good``; ``no_range`` (ignores Range: always ``200`` and the whole body); ``truncated`` (announces
+    what it would send, sends half of it, closes the connection); ``stall_headers``, ``stall_body``.
+    """
 
     def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
         self.server.requests.append(self.path)
         kind, body = self.server.routes.get(self.path, ("missing", b""))
+        wanted = self.headers.get("Range")
+        match = re.fullmatch(r"bytes=(\d+)-", wanted or "") if kind != "no_range" else None
+        start = int(match[1]) if match else 0
         if kind == "missing":
             self.send_error(404)
             return
+        if start >= len(body) > 0:
+            self.server.served.append((wanted, 416, 0))  # recorded before the client can see any answer
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{len(body)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if kind == "stall_headers":
             time.sleep(STALL_S)
-        self.send_response(200)
+        piece = body[start:]
+        sent = len(piece) // 2 if kind in ("truncated", "stall_body") else len(piece)
+        self.server.served.append((wanted, 206 if start else 200, sent))
+        self.send_response(206 if start else 200)
         self.send_header("Content-Type", "application/zip")
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(len(piece)))
+        if start:
+            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
         self.end_headers()
-        if kind in ("truncated", "stall_body"):
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            if kind == "truncated":
-                self.close_connection = True  # fewer bytes than announced, then the connection closes
-                return
+        self.wfile.write(piece[:sent])
+        self.wfile.flush()
+        if kind == "truncated":
+            self.close_connection = True  # fewer bytes than announced, then the connection closes
+            return
+        if kind == "stall_body":
             time.sleep(STALL_S)
-        self.wfile.write(body)
+            self.wfile.write(piece[sent:])
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
         """Quiet: no line per request on stderr."""
@@ -82,6 +106,8 @@ class _Server(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.routes: dict[str, tuple[str, bytes]] = {}
         self.requests: list[str] = []
+        #: Per answered request: its ``Range`` header (``None``: none), the status sent and the body bytes sent.
+        self.served: list[tuple[str | None, int, int]] = []
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}{path}"
@@ -109,6 +135,7 @@ def server(_running_server: _Server, monkeypatch: pytest.MonkeyPatch) -> _Server
     """The local server with no routes and no requests yet; no course pins in force."""
     _running_server.routes.clear()
     _running_server.requests.clear()
+    _running_server.served.clear()
     monkeypatch.setattr(downloads, "ARCHIVE_PINS", {})
     return _running_server
 
@@ -152,11 +179,117 @@ def test_a_truncated_download_is_refused_and_leaves_nothing_to_trust(server, tmp
     with pytest.raises(ConnectionError, match="cut short") as info:
         _fetch(url, tmp_path)
     assert url in str(info.value) and f"{len(GOOD) // 2:,} of {len(GOOD):,} bytes" in str(info.value)
+    assert "run again to resume" in str(info.value)
     assert not (tmp_path / "downloads" / f"{TOP}.zip").exists() and not (tmp_path / TOP).exists()
-    assert _unfinished(tmp_path) == [] and _lock(tmp_path) == {}
-    server.serve(f"/{TOP}.zip", "good", GOOD)  # the next run starts afresh and gets the whole file
+    assert _lock(tmp_path) == {}
+    assert _unfinished(tmp_path) == [f"{TOP}.zip.part"], "only the .part, never taken for the archive"
+    server.serve(f"/{TOP}.zip", "good", GOOD)  # the next run continues it and gets the whole file
     _fetch(url, tmp_path)
     assert _files(tmp_path / TOP) == EXPECTED and _lock(tmp_path)[url]["sha256"] == _sha(GOOD)
+    assert _unfinished(tmp_path) == []
+
+
+def test_a_download_cut_half_way_resumes_with_a_range_request(server, tmp_path, capsys):
+    url = server.serve(f"/{TOP}.zip", "truncated", GOOD)
+    part = tmp_path / "downloads" / f"{TOP}.zip.part"
+    with pytest.raises(ConnectionError, match="cut short"):
+        _fetch(url, tmp_path)
+    assert part.read_bytes() == GOOD[:HALF]
+    capsys.readouterr()
+    server.serve(f"/{TOP}.zip", "good", GOOD)
+    _fetch(url, tmp_path)
+    assert server.served == [(None, 200, HALF), (f"bytes={HALF}-", 206, len(GOOD) - HALF)], "only the rest is sent"
+    assert data.sha256sum(tmp_path / "downloads" / f"{TOP}.zip") == _sha(GOOD)
+    assert _lock(tmp_path)[url] == {"sha256": _sha(GOOD), "size": len(GOOD)}, "the SHA-256 covers the kept prefix"
+    assert _files(tmp_path / TOP) == EXPECTED and not part.exists()
+    out = capsys.readouterr().out
+    human = downloads._human
+    assert f"Resuming {TOP}.zip at {human(HALF)} of {human(len(GOOD))}\n" in out
+    assert out.index("Downloading") < out.index("Resuming")
+
+
+def test_a_server_that_ignores_range_sends_the_whole_file_again(server, tmp_path):
+    url = server.serve(f"/{TOP}.zip", "no_range", GOOD)
+    (tmp_path / "downloads").mkdir()
+    (tmp_path / "downloads" / f"{TOP}.zip.part").write_bytes(b"x" * 100)  # appended to, it would spoil the file
+    _fetch(url, tmp_path)
+    assert server.served == [("bytes=100-", 200, len(GOOD))]
+    assert (tmp_path / "downloads" / f"{TOP}.zip").read_bytes() == GOOD and _files(tmp_path / TOP) == EXPECTED
+    assert _unfinished(tmp_path) == []
+
+
+def test_a_part_the_server_cannot_continue_416_is_started_over(server, tmp_path):
+    url = server.serve(f"/{TOP}.zip", "good", GOOD)
+    (tmp_path / "downloads").mkdir()
+    (tmp_path / "downloads" / f"{TOP}.zip.part").write_bytes(b"x" * (len(GOOD) + 5))  # longer than the file
+    _fetch(url, tmp_path)
+    assert server.served == [(f"bytes={len(GOOD) + 5}-", 416, 0), (None, 200, len(GOOD))]
+    assert (tmp_path / "downloads" / f"{TOP}.zip").read_bytes() == GOOD and _unfinished(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("pin", "prefix", "body", "served", "error"),
+    [
+        # the server's file (WRONG) is not the pinned size: its Content-Range total disagrees, so the .part
+        # is discarded and the whole file fetched, then refused for its size
+        (
+            data.Pin(size=len(GOOD)),
+            GOOD[:HALF],
+            WRONG,
+            [(f"bytes={HALF}-", 206, len(WRONG) - HALF), (None, 200, len(WRONG))],
+            rf"is {len(WRONG):,} bytes, but",
+        ),
+        # a .part left by another file (WRONG) continued with the pinned one: the SHA-256 of the whole refuses it
+        (
+            data.Pin(sha256=_sha(GOOD), size=len(GOOD)),
+            WRONG[:HALF],
+            GOOD,
+            [(f"bytes={HALF}-", 206, len(GOOD) - HALF)],
+            "SHA-256 is",
+        ),
+        # the same with nothing known yet (trust on first use): the archive does not read through intact
+        (None, WRONG[:HALF], GOOD, [(f"bytes={HALF}-", 206, len(GOOD) - HALF)], "not a complete zip or tar archive"),
+    ],
+    ids=["content_range_total", "sha256", "trust_on_first_use"],
+)
+def test_a_resumed_file_that_differs_from_its_pin_is_refused_and_deleted(
+    server, tmp_path, monkeypatch, pin, prefix, body, served, error
+):
+    url = server.serve(f"/{TOP}.zip", "good", body)
+    if pin is not None:
+        monkeypatch.setattr(downloads, "ARCHIVE_PINS", {url: pin})
+    (tmp_path / "downloads").mkdir()
+    (tmp_path / "downloads" / f"{TOP}.zip.part").write_bytes(prefix)  # left by an interrupted run
+    with pytest.raises(ValueError, match=error) as info:
+        _fetch(url, tmp_path)
+    assert "refused and deleted" in str(info.value)
+    assert server.served == served
+    assert _unfinished(tmp_path) == [] and not (tmp_path / "downloads" / f"{TOP}.zip").exists()
+    assert not (tmp_path / TOP).exists() and _lock(tmp_path) == {}
+
+
+@pytest.mark.parametrize(("pin", "shown"), [(None, len(GOOD)), (123_456, 123_456)], ids=["content_length", "pin"])
+def test_the_download_is_announced_before_it_starts(server, tmp_path, monkeypatch, capsys, pin, shown):
+    url = server.serve(f"/{TOP}.zip", "truncated", GOOD)
+    if pin is not None:
+        monkeypatch.setattr(downloads, "ARCHIVE_PINS", {url: data.Pin(size=pin)})
+    with pytest.raises(ConnectionError, match="cut short"):  # announced even when the download then fails
+        _fetch(url, tmp_path)
+    target = tmp_path / "downloads" / f"{TOP}.zip"
+    out = capsys.readouterr().out
+    assert out == f"Downloading {TOP}.zip ({downloads._human(shown)}) from {url} to {target}\n"
+
+
+@pytest.mark.parametrize("tqdm", ["installed", "missing", "not_wanted"])
+def test_the_progress_bar_shows_bytes_and_is_optional(server, tmp_path, monkeypatch, capsys, tqdm):
+    url = server.serve(f"/{TOP}.zip", "good", GOOD)
+    if tqdm == "missing":
+        monkeypatch.setitem(sys.modules, "tqdm", None)  # what `import tqdm.auto` meets without tqdm
+        monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    data.download_and_extract(url, tmp_path, timeout=5, folder=TOP, progress=tqdm != "not_wanted")
+    assert _files(tmp_path / TOP) == EXPECTED
+    err = capsys.readouterr().err
+    assert (f"{TOP}.zip: 100%" in err and "B/s" in err) == (tqdm == "installed"), err
 
 
 @pytest.mark.parametrize("pin", [data.Pin(sha256=_sha(GOOD)), data.Pin(size=len(GOOD))], ids=["sha256", "size"])
@@ -201,11 +334,15 @@ def test_the_lock_refuses_an_archive_swapped_on_disk_before_it_is_extracted_agai
 def test_a_slow_server_gives_a_clear_error_within_a_bounded_time(server, tmp_path, kind):
     url = server.serve(f"/{TOP}.zip", kind, GOOD * 50)
     start = time.monotonic()
-    with pytest.raises(ConnectionError, match=r"Timed out: .* sent nothing for 1 s"):
+    with pytest.raises(ConnectionError, match=r"Timed out: .* sent nothing for 1 s") as info:
         data.download_and_extract(url, tmp_path, timeout=1, folder=TOP)
     assert time.monotonic() - start < min(10, STALL_S)
     assert not (tmp_path / "downloads" / f"{TOP}.zip").exists() and not (tmp_path / TOP).exists()
-    assert _unfinished(tmp_path) == [] and _lock(tmp_path) == {}
+    assert _lock(tmp_path) == {}
+    if kind == "stall_headers":  # nothing arrived: nothing kept
+        assert _unfinished(tmp_path) == [] and "Nothing was kept" in str(info.value)
+    else:  # half arrived: kept as a .part, to be continued
+        assert _unfinished(tmp_path) == [f"{TOP}.zip.part"] and "the next run resumes from there" in str(info.value)
 
 
 def _no_marker(root: Path) -> None:
