@@ -193,9 +193,9 @@ def load_profile(
             raise ValueError(f"{ENV_BACKBONE}={backbone!r} is not a known backbone; choose one of {sorted(BACKBONES)}.")
     name = "smoke" if smoke else ("local" if data_dir or backbone else "learner")
     root = find_root()
-    places = SERVICE_PLACES.get(notebook_service(env) or "", {})
-    work = Path(places["work"]) if places and not (root / "pyproject.toml").exists() else root
-    data = Path(places["data"]) if places and work != root else root / "data"
+    # On a notebook service the course is installed, not checked out: its files go where the service keeps them.
+    places = SERVICE_PLACES.get(notebook_service(env) or "") if not (root / "pyproject.toml").exists() else None
+    work, data = (Path(places["work"]), Path(places["data"])) if places else (root, root / "data")
     replicas = replicas_in_use() if replicas is None else replicas
     return Profile(
         name=name,

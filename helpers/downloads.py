@@ -34,7 +34,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
-from helpers import config
+from helpers import config, network
 
 #: The committed pin table: SHA-256 and size of every archive the course downloads (``python -m helpers.pins``).
 PINS_FILE = Path(__file__).with_name("archives.json")
@@ -440,6 +440,9 @@ def _fetch(url: str, part: Path, timeout: float, size: int | None, progress: boo
             if have
             else "Nothing was kept."
         )
+        cause = network.classify(err)
+        if cause is not None and cause.kind in ("http", "certificate"):  # the network works: not "no internet"
+            raise ConnectionError(f"{network.explain(err, url, name)} {kept}") from err
         if isinstance(err, TimeoutError) or isinstance(reason, TimeoutError):
             raise ConnectionError(
                 f"Timed out: {url} sent nothing for {timeout:g} s (after {have:,} bytes). The server or the "

@@ -361,3 +361,34 @@ def test_cats_vs_dogs_checksum_mismatch_and_other_errors(monkeypatch):
     monkeypatch.setattr(tfds, "load", bad_split)
     with pytest.raises(ValueError, match="Unknown split"):
         load_cats_vs_dogs()
+
+
+# --- the course's own archive downloads (helpers.downloads) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [403, 404, 503])
+def test_an_archive_download_the_server_refuses_names_the_status_not_the_network(base, tmp_path, status):
+    from helpers.downloads import download_file
+
+    with pytest.raises(ConnectionError) as err:
+        download_file(f"{base}/{status}/food.zip", tmp_path / "food.zip", progress=False)
+    message = str(err.value)
+    assert f"answered HTTP {status}" in message and "the server refused the request" in message
+    assert "Without internet" not in message and "Nothing was kept." in message
+    assert not list(tmp_path.iterdir()), "nothing is left behind"
+
+
+def test_an_archive_download_whose_certificate_fails_says_so(tls_base, tmp_path):
+    from helpers.downloads import download_file
+
+    with pytest.raises(ConnectionError, match="failed its certificate check") as err:
+        download_file(f"{tls_base}/200/food.zip", tmp_path / "food.zip", progress=False)
+    assert "This is not a network outage" in str(err.value) and "SSL_CERT_FILE" in str(err.value)
+    assert "Without internet" not in str(err.value)
+
+
+def test_an_archive_download_without_network_keeps_the_offline_route(closed_base, tmp_path):
+    from helpers.downloads import download_file
+
+    with pytest.raises(ConnectionError, match="Could not download .* Nothing was kept. Without internet"):
+        download_file(f"{closed_base}/food.zip", tmp_path / "food.zip", progress=False)

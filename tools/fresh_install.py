@@ -35,6 +35,7 @@ def versions(python: str) -> dict[str, str]:
 def run(python: str, notebook: str = "notebooks/00_setup_and_data.ipynb") -> list[str]:
     """Clone the course, run ``notebook`` with ``python`` outside the clone; the problems found (empty: all good)."""
     root = find_root()
+    python = os.path.abspath(python)  # the commands below run in another folder (abspath: a venv's python is a link)
     work = Path(tempfile.mkdtemp(prefix="course-fresh-"))
     clone = work / "course"
     subprocess.run(["git", "clone", "--quiet", str(root), str(clone)], check=True)
