@@ -2,7 +2,7 @@
 #   docker build -t transfer-learning-course .
 #   docker run --rm -it --init -p 8888:8888 -e JUPYTER_TOKEN=... -v course-data:/home/learner/course/data \
 #     transfer-learning-course
-# CPU only: requirements.txt pins plain tensorflow (no CUDA libraries). Tests: tests/test_docker.py.
+# CPU only: requirements.txt pins plain tensorflow (no CUDA libraries). Tests: tests/tools/test_docker.py.
 FROM python:3.11-slim-bookworm
 
 # Every cache the notebooks fill (Keras weights, TF Hub modules, TFDS data sets, the course's own downloads) lives

@@ -8,7 +8,7 @@ temporary folder and makes the run offline:
   weights), when that folder exists; ``COURSE_BACKBONE`` then picks a backbone
   whose weights it holds.
 - ``TFHUB_CACHE_DIR``: a temporary folder where the notebooks' TF Hub handles are
-  pre-built (``helpers.hub_cache``) before the first notebook runs.
+  pre-built (``tools.hub_cache``) before the first notebook runs.
 
 Without ``../shared`` (a learner's laptop) the notebooks download what they need;
 they are skipped unless ``COURSE_ALLOW_DOWNLOADS=1``.
@@ -57,7 +57,26 @@ def _is_notebook(item: pytest.Item) -> bool:
     return str(item.fspath).endswith(".ipynb")
 
 
+#: Notebooks that read what an earlier one wrote into the session's run folder (04 loads 03's Model 2 checkpoint,
+#: 05's solutions its head-only one): each chain runs in order on one pytest-xdist worker.
+CHAINS = {
+    "03_data_size_experiments": "chain-03-04",
+    "04_fine_tuning": "chain-03-04",
+    "05_mobilenetv2_cats_vs_dogs": "chain-05",
+}
+
+
+def _xdist_group(item: pytest.Item) -> str:
+    """The pytest-xdist group of ``item`` (``--dist loadgroup``): its file, or the chain its notebook is in."""
+    path = Path(str(item.fspath))
+    if _is_notebook(item):
+        return CHAINS.get(path.stem.removesuffix("_solutions"), str(path))
+    return str(path)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:  # a file's tests stay together: a notebook's cells run in order, fixtures are built once
+        item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
     notebooks = [item for item in items if _is_notebook(item)]
     if not notebooks:
         return
@@ -67,6 +86,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
         return
     if SEEDED:
-        from helpers import hub_cache
+        from tools import hub_cache
 
         hub_cache.seed(OFFLINE_BACKBONE)

@@ -1,7 +1,7 @@
 """How long does the real suite take? Target: <= 25 minutes for every lesson run for real.
 
-The real suite (``make reference``, or ``tests/test_real_runs.py``) runs every lesson on real data offline through
-``helpers.reference.run_lessons``, which writes ``seconds.csv`` (``notebook,seconds``) in its run folder;
+The real suite (``make reference``, or ``tests/lessons/test_real_runs.py``) runs every lesson on real data offline through
+``tools.reference.run_lessons``, which writes ``seconds.csv`` (``notebook,seconds``) in its run folder;
 ``make reference`` copies it to ``results/reference_seconds.csv``. This benchmark never reruns the suite: it
 reads that file (or the one given) and judges the sum.
 
@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import ROOT, figure, print_seconds, read_seconds
-from helpers.reference import BACKBONE
+from tools.reference import BACKBONE
 
 NAME = "real_suite_seconds"
 TARGET = 25 * 60.0
@@ -35,7 +35,7 @@ def main(seconds_file: str | Path | None = None) -> dict:
     print(f"real suite, every lesson for real (read from {path}):")
     print_seconds(seconds)
     result = figure(NAME, sum(seconds.values()), "s", "<=", TARGET)
-    profile = f"reference (helpers.reference): backbone {BACKBONE}, 224 px"
+    profile = f"reference (tools.reference): backbone {BACKBONE}, 224 px"
     return {"results": [result], "seconds": seconds, "source": str(path), "profile": profile}
 
 

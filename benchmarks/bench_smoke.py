@@ -1,7 +1,7 @@
 """How long does the smoke run of every notebook take? Target: <= 5 minutes in all.
 
 Runs every notebook (lessons, then solutions) in the smoke profile (``COURSE_SMOKE=1``, generated images, the
-smallest backbone ``mobilenet_v2_035``) with ``helpers.runner.execute``, as ``make smoke`` does, into a temporary
+smallest backbone ``mobilenet_v2_035``) with ``tools.runner.execute``, as ``make smoke`` does, into a temporary
 folder, offline: ``../shared/weights/keras`` is copied into a temporary ``KERAS_HOME`` and the backbone's TF Hub
 twin is built into a temporary ``TFHUB_CACHE_DIR`` first, as the top-level ``conftest.py`` does (not timed).
 The seconds per notebook include starting its kernel; they are written to ``seconds.csv`` in the run folder.
@@ -55,7 +55,7 @@ def run_smoke(tmp: Path, only: tuple[str, ...] = ()) -> tuple[dict[str, float], 
     """Execute the notebooks in the smoke profile into ``tmp/run``: seconds per notebook (in course order), failures."""
     from papermill import PapermillExecutionError
 
-    from helpers.runner import course_notebooks, execute
+    from tools.runner import course_notebooks, execute
 
     saved = dict(os.environ)
     try:
@@ -65,7 +65,7 @@ def run_smoke(tmp: Path, only: tuple[str, ...] = ()) -> tuple[dict[str, float], 
         if "KERAS_HOME" in os.environ and (Path(os.environ["KERAS_HOME"]) / "models").is_dir():
             # A fresh process: Keras reads KERAS_HOME when it is imported, which this one may have done already.
             subprocess.run(
-                [sys.executable, "-m", "helpers.hub_cache", "seed", "--backbone", BACKBONE],
+                [sys.executable, "-m", "tools.hub_cache", "seed", "--backbone", BACKBONE],
                 check=True, env=dict(os.environ), stdout=subprocess.DEVNULL, cwd=ROOT,
             )
         run_dir = Path(os.environ["COURSE_RUN_DIR"])

@@ -145,7 +145,7 @@ def read_seconds(path: str | Path) -> dict[str, float]:
 
 
 def write_seconds(path: str | Path, seconds: dict[str, float]) -> Path:
-    """Write ``notebook -> seconds`` as :func:`read_seconds` reads it (the format of ``helpers.reference``)."""
+    """Write ``notebook -> seconds`` as :func:`read_seconds` reads it (the format of ``tools.reference``)."""
     import csv
 
     path = Path(path)

@@ -1,22 +1,21 @@
 """Helpers shared by every notebook of the transfer-learning course.
 
 The package is deliberately thin: each module does one job and every public
-function is small, typed and documented.
+function is small, typed and documented. Each public helper's docstring names the
+notebook section that teaches it ("Taught in notebook NN, section N"), the public
+helper that uses it, or says that no lesson uses it.
 
-- :mod:`helpers.config` -- the run profile (learner, smoke, local) and seeds.
-- :mod:`helpers.backbones` -- the table of pretrained backbones (no TensorFlow import).
-- :mod:`helpers.data` -- getting, sub-sampling and loading image folders.
-- :mod:`helpers.image_check` -- find (and set aside) files in an image folder that training cannot use.
-- :mod:`helpers.downloads` -- downloads and extraction that never leave a half-finished file to trust.
-- :mod:`helpers.network` -- download errors that name their cause (hub refusals, certificates, no network).
-- :mod:`helpers.pins` -- fill in the SHA-256 pins of the course's archives (``python -m helpers.pins``).
-- :mod:`helpers.models` -- backbones, feature extractors, fine-tuning, TF Hub.
-- :mod:`helpers.hub_cache` -- put a TF Hub module where ``tensorflow_hub`` looks.
-- :mod:`helpers.plotting` -- loss curves, history comparison, predictions.
-- :mod:`helpers.callbacks` -- TensorBoard, checkpoint and backup callbacks; resuming an interrupted run.
-- :mod:`helpers.results` -- the course's table of experiment results.
-- :mod:`helpers.training` -- augmentation, the shared fit / validate / test / record step, cached features.
-- :mod:`helpers.runner` -- execute every notebook in order (``make run``).
+- :mod:`helpers.config` -- the run profile (learner, smoke, local), versions, device, strategy and seeds: ``setup()``.
+- :mod:`helpers.backbones` -- the table of pretrained backbones and their published figures (no TensorFlow import).
+- :mod:`helpers.data` -- getting, checking, sub-sampling and loading image folders; the food and two-class data.
+- :mod:`helpers.models` -- backbones, feature extractors, fine-tuning, TF Hub, saving and loading models safely.
+- :mod:`helpers.training` -- augmentation, compiling, the shared fit / validate / test / record step, cached features.
+- :mod:`helpers.callbacks` -- run folders, TensorBoard, checkpoints and saved histories; where a backup is.
+- :mod:`helpers.plotting` -- loss curves, history comparison, image grids, predictions, saved figures.
+- :mod:`helpers.results` -- the course's table of experiment results (and ``python -m helpers.results summary``).
+- :mod:`helpers._internal` -- the private machinery (downloads, image-folder checks, device / strategy, network
+  errors, resuming a run), re-exported by the modules above where a lesson calls it; the maintainers' tooling lives
+  in ``tools/``, which ``helpers`` never imports.
 """
 
 import warnings

@@ -16,6 +16,8 @@ HUB = "https://tfhub.dev/"
 class Backbone:
     """A pretrained ``keras.applications`` model and its TF Hub feature-vector twin.
 
+    Used by :data:`helpers.backbones.BACKBONES` (notebook 01, section 4): each entry is one.
+
     ``preprocess`` names what the family's ``preprocess_input`` does to pixels in [0, 255]:
 
     - ``"tf"``: scale to [-1, 1] (MobileNet, MobileNetV2, ResNetV2, Inception, Xception);
@@ -39,6 +41,7 @@ class Backbone:
 
 
 #: Backbones known to the course, by the names ``COURSE_BACKBONE`` accepts.
+#: Taught in notebook 01, section 4 ("Choose a model on TensorFlow Hub / Kaggle Models").
 BACKBONES: dict[str, Backbone] = {
     "efficientnet_b0": Backbone("EfficientNetB0", hub_handle=HUB + "tensorflow/efficientnet/b0/feature-vector/1"),
     "resnet50_v2": Backbone(
@@ -65,6 +68,8 @@ BACKBONES: dict[str, Backbone] = {
 #: The figures the Keras documentation publishes for its applications (https://keras.io/api/applications/):
 #: size (MB), ImageNet top-1 and top-5 accuracy, parameters (millions, with the top), depth, and milliseconds per
 #: inference step on CPU and GPU, as the page gives them (its own machine, batch and settings).
+#: Taught in notebook 06, section 3 ("The `keras.applications` models: published figures and what your machine
+#: measures").
 PUBLISHED: dict[str, dict[str, float]] = {
     "Xception": dict(size_mb=88, top1=0.790, top5=0.945, params_m=22.9, depth=81, cpu_ms=109.4, gpu_ms=8.1),
     "VGG16": dict(size_mb=528, top1=0.713, top5=0.901, params_m=138.4, depth=16, cpu_ms=69.5, gpu_ms=4.2),
@@ -81,6 +86,8 @@ PUBLISHED: dict[str, dict[str, float]] = {
 
 def short_name(handle: str) -> str:
     """The course's name for a TF Hub handle of :data:`BACKBONES` (the handle itself for any other).
+
+    Taught in notebook 01, section 4 ("Choose a model on TensorFlow Hub / Kaggle Models").
 
     Example:
         >>> short_name(BACKBONES["resnet50_v2"].hub_handle), short_name("https://example.org/m/1")

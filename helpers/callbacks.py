@@ -17,7 +17,6 @@ Where a run's files go, and why a re-run never overwrites them:
 from __future__ import annotations
 
 import csv
-import json
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,10 +24,14 @@ from types import SimpleNamespace
 import keras
 
 from helpers import config
+from helpers._internal.resume import backup_dir as backup_dir  # noqa: F401 (04 reads where a backup is)
+from helpers._internal.resume import resume_point as resume_point  # noqa: F401 (04 asks what a backup reached)
 
 
 def new_run_dir(root: str | Path, experiment: str) -> Path:
     """Create and return ``<root>/<experiment>/<YYYYmmdd-HHMMSS>`` (suffixed ``-1``, ``-2`` ... if taken).
+
+    Taught in notebook 01, section 8 ("Train the ResNet50V2 feature extractor").
 
     Example:
         >>> new_run_dir("runs/tensorboard", "model_0")  # doctest: +SKIP
@@ -56,6 +59,8 @@ def _run_key(path: Path) -> tuple[str, int]:
 def latest_run_dir(root: str | Path, experiment: str) -> Path:
     """The newest run folder of ``experiment`` under ``root``.
 
+    Taught in notebook 01, section 11 ("TensorBoard").
+
     Example:
         >>> latest_run_dir("runs/tensorboard", "model_0")  # doctest: +SKIP
     """
@@ -68,6 +73,8 @@ def latest_run_dir(root: str | Path, experiment: str) -> Path:
 
 def tensorboard_callback(dir: str | Path | None, experiment: str) -> keras.callbacks.TensorBoard:
     """A TensorBoard callback logging to a new ``<dir>/<experiment>/<timestamp>`` folder.
+
+    Taught in notebook 02, section 8 ("Train model 0").
 
     ``dir`` defaults to ``<runs>/tensorboard``.
 
@@ -84,6 +91,8 @@ def tensorboard_callback(dir: str | Path | None, experiment: str) -> keras.callb
 def tensorboard_command(dir: str | Path | None = None) -> str:
     """The notebook magic that opens TensorBoard on every run logged so far, with an absolute path.
 
+    Taught in notebook 01, section 11 ("TensorBoard").
+
     A relative ``--logdir`` is resolved from the notebook's folder, not the project's, so the
     course prints the absolute one.
 
@@ -97,6 +106,8 @@ def tensorboard_command(dir: str | Path | None = None) -> str:
 
 def model_variant(backbone: str, image_size: tuple[int, int] | int) -> str:
     """The part of a checkpoint's folder that names what its weights depend on: backbone and image size.
+
+    Taught in notebook 03, section 5 ("Model 2: 10% of the data, with augmentation and a checkpoint").
 
     A checkpoint only loads into the same architecture; naming it this way means a run with another
     ``COURSE_BACKBONE`` or image size never picks up a checkpoint it cannot load.
@@ -113,6 +124,8 @@ def checkpoint_callback(
     path: str | Path, monitor: str = "val_loss", save_best_only: bool = False
 ) -> keras.callbacks.ModelCheckpoint:
     """Save the model's weights to ``path`` at the end of every epoch.
+
+    Taught in notebook 03, section 5 ("Model 2: 10% of the data, with augmentation and a checkpoint").
 
     ``path`` must end in ``.weights.h5`` (Keras 3's rule for weight files) and must not
     exist yet: an earlier run's checkpoint is never overwritten. Use
@@ -137,6 +150,8 @@ def checkpoint_callback(
 def checkpoint_path(experiment: str, variant: str | None = None, root: str | Path | None = None) -> Path:
     """A fresh ``<runs>/checkpoints/<experiment>/[<variant>/]<timestamp>/checkpoint.weights.h5`` path.
 
+    Taught in notebook 03, section 5 ("Model 2: 10% of the data, with augmentation and a checkpoint").
+
     Pass ``variant=model_variant(backbone, image_size)`` so the folder says what the weights fit.
 
     Example:
@@ -150,6 +165,8 @@ def checkpoint_path(experiment: str, variant: str | None = None, root: str | Pat
 
 def latest_checkpoint(experiment: str, variant: str | None = None, root: str | Path | None = None) -> Path:
     """The newest checkpoint file saved for ``experiment`` (and ``variant``, see :func:`model_variant`).
+
+    Taught in notebook 03, section 5 ("Model 2: 10% of the data, with augmentation and a checkpoint").
 
     When there is none for this ``variant`` but there are for others, the error names them: the
     checkpoint was trained with another backbone or image size and would not load.
@@ -178,6 +195,8 @@ def latest_checkpoint(experiment: str, variant: str | None = None, root: str | P
 def history_logger(checkpoint: str | Path) -> keras.callbacks.CSVLogger:
     """Log every epoch's metrics to ``history.csv`` beside ``checkpoint``, so a later notebook can plot them.
 
+    Taught in notebook 03, section 5 ("Model 2: 10% of the data, with augmentation and a checkpoint").
+
     A checkpoint holds weights only; this file keeps the training curves that led to them.
 
     Example:
@@ -191,6 +210,8 @@ def history_logger(checkpoint: str | Path) -> keras.callbacks.CSVLogger:
 
 def load_history(checkpoint: str | Path) -> SimpleNamespace:
     """The training history saved by :func:`history_logger` beside ``checkpoint``, shaped like a Keras ``History``.
+
+    Taught in notebook 04, section 3 ("Where Model 2 left off").
 
     Example:
         >>> history_2 = load_history(latest_checkpoint("03_model_2_10_percent_aug"))  # doctest: +SKIP
@@ -209,6 +230,8 @@ def load_history(checkpoint: str | Path) -> SimpleNamespace:
 def model_path(experiment: str, variant: str | None = None, root: str | Path | None = None) -> Path:
     """A fresh ``<runs>/models/<experiment>/[<variant>/]<timestamp>/model.keras`` path for ``model.save``.
 
+    Taught in notebook 04, section 12 ("Save the chosen model, and load it safely").
+
     ``model.save`` overwrites an existing file without asking; a path from here is in a folder made
     just now, so a re-run saves beside the earlier model instead of over it. Load it back with
     :func:`helpers.models.load_course_model`.
@@ -220,160 +243,3 @@ def model_path(experiment: str, variant: str | None = None, root: str | Path | N
     root = Path(root) if root else config.load_profile().runs_dir / "models"
     parent = root / experiment / variant if variant else root / experiment
     return new_run_dir(parent.parent, parent.name) / "model.keras"
-
-
-#: Inside a backup folder: Keras' ``BackupAndRestore`` state, and one row per finished epoch.
-BACKUP_STATE = "state"
-BACKUP_EPOCHS = "epochs.csv"
-
-
-def backup_dir(experiment: str, variant: str | None = None, root: str | Path | None = None) -> Path:
-    """Where an unfinished run keeps what it needs to resume: ``<runs>/backup/<experiment>/[<variant>/]``.
-
-    Not timestamped: running the same cell again, even after a kernel restart, must find it. It holds
-    ``state/`` (Keras' ``BackupAndRestore``: weights, optimizer state and epoch, rewritten after every
-    epoch) and ``epochs.csv`` (each finished epoch's metrics and the training seconds so far).
-    ``fit_and_record(..., resume=True)`` deletes it once the run's row is recorded. The variant
-    (:func:`model_variant`) keeps a backup from loading into a model of another backbone or image size.
-
-    Example:
-        >>> backup_dir("04_model_3", "mobilenet_v2_035_64px", root="/tmp/runs/backup")
-        PosixPath('/tmp/runs/backup/04_model_3/mobilenet_v2_035_64px')
-    """
-    root = Path(root) if root else config.load_profile().runs_dir / "backup"
-    return root / experiment / variant if variant else root / experiment
-
-
-def _backup_epoch(folder: Path) -> int:
-    """The epoch the backup in ``folder`` reached (0 without one)."""
-    metadata = folder / BACKUP_STATE / "training_metadata.json"
-    if not (metadata.exists() and (folder / BACKUP_STATE / "latest.weights.h5").exists()):
-        return 0
-    try:
-        return int(json.loads(metadata.read_text())["epoch"])
-    except (ValueError, KeyError):  # cut short while being written: Keras falls back on its previous copy
-        return 0
-
-
-def resume_point(
-    experiment: str, variant: str | None = None, root: str | Path | None = None
-) -> tuple[Path | None, int]:
-    """The backup an interrupted run of ``experiment`` left, and the epoch it reached; ``(None, 0)`` without one.
-
-    The epoch counts finished epochs from 0, like ``initial_epoch``: a resumed ``fit`` starts there, so
-    an interruption during epoch 4 (1-based) of a run started at ``initial_epoch=0`` gives 3. The file
-    is Keras' ``BackupAndRestore`` weights file, optimizer state included.
-
-    Example:
-        >>> resume_point("04_model_3", "mobilenet_v2_035_64px", root="/tmp/no-backups-here")
-        (None, 0)
-    """
-    folder = backup_dir(experiment, variant, root)
-    epoch = _backup_epoch(folder)
-    return (folder / BACKUP_STATE / "latest.weights.h5", epoch) if epoch else (None, 0)
-
-
-class EpochLog(keras.callbacks.Callback):
-    """Append every finished epoch's metrics, and the training seconds so far, to a CSV file.
-
-    The file is opened and closed for each row, so an interruption loses no finished epoch; a
-    resumed run appends to it (``seconds_before`` carries the earlier attempts' time).
-
-    Example:
-        >>> log = EpochLog("runs/backup/model_2/epochs.csv")  # doctest: +SKIP
-    """
-
-    def __init__(self, path: str | Path, seconds_before: float = 0.0) -> None:
-        super().__init__()
-        self.path = Path(path)
-        self.seconds_before = seconds_before
-        self._started = time.perf_counter()
-
-    def on_train_begin(self, logs: dict | None = None) -> None:
-        self._started = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        seconds = self.seconds_before + time.perf_counter() - self._started
-        row = {"epoch": epoch, "seconds": round(seconds, 3), **{k: float(v) for k, v in sorted((logs or {}).items())}}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        new = not self.path.exists() or self.path.stat().st_size == 0
-        if not new:
-            with self.path.open(newline="") as handle:
-                fields = next(csv.reader(handle))
-        with self.path.open("a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(row) if new else fields, extrasaction="ignore")
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
-
-
-def backup_callbacks(folder: str | Path, seconds_before: float = 0.0) -> list[keras.callbacks.Callback]:
-    """Keras' ``BackupAndRestore`` in ``<folder>/state`` and an :class:`EpochLog` in ``<folder>/epochs.csv``.
-
-    ``BackupAndRestore`` saves the weights, the optimizer state and the epoch after every epoch, keeping
-    the previous copy too (``double_checkpoint``: an interruption while it writes leaves one that loads).
-    When ``fit`` starts and a backup is there, it loads it and ``fit`` starts at the backup's epoch
-    instead of ``initial_epoch`` (Keras 3.15: ``initial_epoch = model._initial_epoch or initial_epoch``).
-    Its own deletion at the end of ``fit`` is switched off: :func:`helpers.training.fit_and_record`
-    deletes the folder once the run's row is recorded, so an interruption during the final
-    evaluation loses nothing either. Put them first among the callbacks: they save an epoch before
-    any later callback can fail.
-
-    Example:
-        >>> callbacks = backup_callbacks(backup_dir("03_model_2"))  # doctest: +SKIP
-    """
-    folder = Path(folder)
-    return [
-        keras.callbacks.BackupAndRestore(str(folder / BACKUP_STATE), double_checkpoint=True, delete_checkpoint=False),
-        EpochLog(folder / BACKUP_EPOCHS, seconds_before),
-    ]
-
-
-def backup_progress(folder: str | Path) -> SimpleNamespace:
-    """What earlier attempts of a run finished: ``epoch`` and ``history`` (as a Keras ``History``) and ``seconds``.
-
-    Only the epochs the backup's state reached count; without a backup all are empty.
-
-    Example:
-        >>> backup_progress("/tmp/no-backup-here")
-        namespace(epoch=[], history={}, seconds=0.0)
-    """
-    folder = Path(folder)
-    reached, path = _backup_epoch(folder), folder / BACKUP_EPOCHS
-    rows = []
-    if reached and path.exists():
-        with path.open(newline="") as handle:
-            rows = [row for row in csv.DictReader(handle) if int(row["epoch"]) < reached]
-    keys = [key for key in (rows[0] if rows else {}) if key not in ("epoch", "seconds")]
-    return SimpleNamespace(
-        epoch=[int(row["epoch"]) for row in rows],
-        history={key: [float(row[key]) for row in rows] for key in keys},
-        seconds=float(rows[-1]["seconds"]) if rows else 0.0,
-    )
-
-
-def continue_csv_logs(callbacks: list[keras.callbacks.Callback], earlier: SimpleNamespace) -> list[Path]:
-    """Start each ``CSVLogger`` among ``callbacks`` (a :func:`history_logger`) with the epochs ``earlier`` finished.
-
-    A resumed run's ``history.csv`` then holds every epoch of the run, as if it had never stopped, and
-    :func:`load_history` gives the whole curve. Only loggers that would start their file afresh
-    (``append=False``) are filled; they then append. Returns the files written.
-
-    Example:
-        >>> continue_csv_logs([history_logger(ckpt)], backup_progress(backup_dir("03_model_2")))  # doctest: +SKIP
-    """
-    written = []
-    keys = sorted(earlier.history)
-    for callback in callbacks:
-        if not isinstance(callback, keras.callbacks.CSVLogger) or callback.append or not earlier.epoch:
-            continue
-        path = Path(callback.filename)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="") as handle:
-            writer = csv.writer(handle, delimiter=callback.sep)
-            writer.writerow(["epoch", *keys])
-            for index, epoch in enumerate(earlier.epoch):
-                writer.writerow([epoch, *(earlier.history[key][index] for key in keys)])
-        callback.append = True
-        written.append(path)
-    return written

@@ -13,7 +13,7 @@ Profiles (chosen by environment variables, never by editing a notebook):
 ``COURSE_BACKBONE=name``  use this ``keras.applications`` backbone (and its TF Hub
                           twin) instead of each notebook's default
 ``COURSE_STRATEGY=...``   ``mirrored`` or ``default`` instead of the strategy
-                          :mod:`helpers.device` picks (``COURSE_CPU_DEVICES=N``: split
+                          :mod:`helpers._internal.device` picks (``COURSE_CPU_DEVICES=N``: split
                           the processor into N devices to mirror over)
 (none of them)            the learner profile: download the data, full sizes
 ========================  ==========================================================
@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from helpers._internal.device import replicas_in_use
 from helpers.backbones import BACKBONES
-from helpers.device import replicas_in_use
 
 ENV_SMOKE = "COURSE_SMOKE"
 ENV_DATA_DIR = "COURSE_DATA_DIR"
@@ -72,6 +72,8 @@ SERVICE_PLACES = {
 @dataclass(frozen=True)
 class Profile:
     """The sizes and places a notebook works with.
+
+    Taught in notebook 00, section 2 ("What the profile gives this notebook").
 
     ``batch_size`` is the global batch, the one the data loaders read: ``per_replica_batch_size`` images
     for each of ``replicas`` devices (one, unless a distribution strategy is in force).
@@ -126,6 +128,8 @@ class Profile:
 def notebook_service(environ: Mapping[str, str] | None = None) -> str | None:
     """``"colab"`` or ``"kaggle"`` when the notebook runs there (from the variables each service sets), else ``None``.
 
+    Used by :func:`helpers.config.setup` (notebook 00, section 1).
+
     Example:
         >>> notebook_service({"COLAB_RELEASE_TAG": "release-colab-20260801"}), notebook_service({})
         ('colab', None)
@@ -143,6 +147,8 @@ def notebook_service(environ: Mapping[str, str] | None = None) -> str | None:
 def find_root(start: Path | None = None) -> Path:
     """Return the course's top folder: the nearest parent holding ``pyproject.toml``.
 
+    Used by :func:`helpers.config.load_profile` (notebook 00, section 1).
+
     Falls back to ``start`` (default: the working directory) when none is found.
 
     Example:
@@ -159,6 +165,8 @@ def find_root(start: Path | None = None) -> Path:
 def course_notebooks(root: Path, only: list[str] | None = None) -> list[Path]:
     """The lesson notebooks in order, then the solution notebooks in order (``only``: file-name prefixes).
 
+    Not used in a lesson; the maintainers' commands in ``tools/`` and the tests walk it.
+
     The one list every command walks (``make run``, ``make slides``, ``make reference``, the course book).
 
     Example:
@@ -174,6 +182,8 @@ def load_profile(
     environ: Mapping[str, str] | None = None, seed: int = DEFAULT_SEED, replicas: int | None = None
 ) -> Profile:
     """Read the profile from ``environ`` (default: ``os.environ``) without side effects.
+
+    Used by :func:`helpers.config.setup` (notebook 00, section 1).
 
     ``replicas`` (default: those of the strategy in force, 1 before :func:`setup` picks one) multiplies
     the per-replica batch size into the global ``batch_size``.
@@ -219,6 +229,8 @@ def load_profile(
 def set_seeds(seed: int = DEFAULT_SEED) -> None:
     """Seed Python, NumPy and TensorFlow in one call (``keras.utils.set_random_seed``).
 
+    Used by :func:`helpers.config.setup` (notebook 00, section 1).
+
     Example:
         >>> set_seeds(0)
     """
@@ -229,6 +241,8 @@ def set_seeds(seed: int = DEFAULT_SEED) -> None:
 
 def versions() -> dict[str, str]:
     """Versions of Python, TensorFlow, Keras and TensorFlow Hub.
+
+    Used by :func:`helpers.config.setup` (notebook 00, section 1).
 
     Example:
         >>> sorted(versions())
@@ -250,6 +264,8 @@ def versions() -> dict[str, str]:
 
 def machine() -> str:
     """The processor model and the number of CPU cores this process may use, in one line.
+
+    Used by :func:`helpers.results.record` (notebook 02, section 8).
 
     Example:
         >>> "cores" in machine()
@@ -274,6 +290,8 @@ def _major_minor(version: str) -> tuple[int, int]:
 
 def check_versions(found: Mapping[str, str]) -> None:
     """Stop early, in one sentence that says what to install, on a Python, TensorFlow or Keras the course can't use.
+
+    Used by :func:`helpers.config.setup` (notebook 00, section 1).
 
     Example (``ELLIPSIS`` hides the versions found):
         >>> check_versions({"python": "3.13.0", "tensorflow": "2.21.0", "keras": "3.15.1"})
@@ -304,6 +322,8 @@ def check_versions(found: Mapping[str, str]) -> None:
 def device() -> str:
     """A one-line description of what TensorFlow will compute on.
 
+    Taught in notebook 01, section 9 ("Train the EfficientNetB0 feature extractor").
+
     Example:
         >>> device().startswith(("GPU", "CPU"))
         True
@@ -318,6 +338,8 @@ def device() -> str:
 
 def mixed_precision(gpus: list | None = None) -> bool:
     """Compute in float16 (weights stay float32) where a GPU with tensor cores is present; nothing on a CPU.
+
+    Used by :func:`helpers.config.setup` (notebook 00, section 1).
 
     Sets Keras's global policy to ``"mixed_float16"`` when a GPU of compute capability 7.0 or later is
     found (older GPUs and CPUs gain nothing from float16). ``COURSE_MIXED_PRECISION=0`` keeps float32
@@ -350,18 +372,20 @@ def mixed_precision(gpus: list | None = None) -> bool:
 
 
 def distribution() -> Any:
-    """Pick the distribution strategy (:func:`helpers.device.strategy`) and make it the global one if distributed.
+    """Pick the distribution strategy (``helpers._internal.device.strategy``); make it the global one if distributed.
+
+    Used by :func:`helpers.config.setup` (notebook 00, section 1).
 
     Splits the processor first when ``COURSE_CPU_DEVICES`` asks for it: that has to happen before
     TensorFlow starts its devices, which is why :func:`setup` calls this before anything else touches
-    them. A distributed strategy becomes TensorFlow's global default (:func:`helpers.device.use`), so the
+    them. A distributed strategy becomes TensorFlow's global default (:func:`helpers._internal.device.use`), so the
     models every later cell builds and compiles are distributed without a ``with strategy.scope():``.
 
     Example:
         >>> type(distribution()).__name__  # one CPU, no COURSE_STRATEGY
         '_DefaultDistributionStrategy'
     """
-    from helpers import device as course_device
+    from helpers._internal import device as course_device
 
     cpus = course_device.cpu_devices_wanted()
     if cpus:
@@ -374,6 +398,8 @@ def distribution() -> Any:
 
 def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> Profile:
     """Check versions, pick the strategy, seed everything, create the output folders and print what is on.
+
+    Taught in notebook 00, section 1 ("Check the environment").
 
     Prints the versions, the device, mixed precision, the distribution strategy with its replicas and
     batch sizes, and the profile. The profile's ``batch_size`` is the global batch of the strategy.
@@ -404,7 +430,7 @@ def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> Profile:
             "mixed precision: on (float16 compute, float32 weights and output layers)" if mixed
             else "mixed precision: off (float32 throughout; it speeds up GPUs with tensor cores only)"
         )
-        from helpers.device import describe
+        from helpers._internal.device import describe
 
         batch = f"batch size {profile.batch_size}"
         if profile.replicas > 1:
@@ -419,6 +445,8 @@ def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> Profile:
 
 def service_note(service: str, profile: Profile) -> str:
     """What a notebook service keeps and for how long, in one line (printed by :func:`setup` there).
+
+    Used by :func:`helpers.config.setup` (notebook 00, section 1).
 
     Example:
         >>> service_note("colab", load_profile({}, replicas=1)).startswith("Colab: downloads")

@@ -4,7 +4,7 @@ The functions here turn "a folder of photos, one sub-folder per class" into
 ``tf.data`` pipelines, make the 1% / 10% / 100% training subsets, and fetch the
 course's food data in whichever way the active profile asks for.
 
-Every loader checks its folder first (:func:`check_image_folder`, from :mod:`helpers.image_check`)
+Every loader checks its folder first (:func:`check_image_folder`, from :mod:`helpers._internal.image_check`)
 and refuses one holding files training cannot use; :func:`clean_image_folder` sets those aside.
 
 Class names always come from folder names; nothing here hard-codes them.
@@ -18,27 +18,28 @@ import shutil
 import warnings
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from helpers import config, image_check, network
-from helpers.downloads import LOCK_NAME as LOCK_NAME
-from helpers.downloads import MARKER_NAME as MARKER_NAME
-from helpers.downloads import Pin as Pin
-from helpers.downloads import archive_stem
-from helpers.downloads import download_and_extract as download_and_extract
-from helpers.downloads import download_file as download_file
-from helpers.downloads import extract_archive as extract_archive
-from helpers.downloads import load_pins as load_pins
-from helpers.downloads import read_marker as read_marker
-from helpers.downloads import sha256sum as sha256sum
-from helpers.image_check import BadImageFolderError as BadImageFolderError
-from helpers.image_check import CleanResult as CleanResult
-from helpers.image_check import FolderReport as FolderReport
-from helpers.image_check import Problem as Problem
-from helpers.image_check import check_image_folder as check_image_folder
-from helpers.image_check import clean_image_folder as clean_image_folder
+from helpers import config
+from helpers._internal import image_check, network
+from helpers._internal.downloads import LOCK_NAME as LOCK_NAME
+from helpers._internal.downloads import MARKER_NAME as MARKER_NAME
+from helpers._internal.downloads import Pin as Pin
+from helpers._internal.downloads import archive_stem
+from helpers._internal.downloads import download_and_extract as download_and_extract
+from helpers._internal.downloads import download_file as download_file
+from helpers._internal.downloads import extract_archive as extract_archive
+from helpers._internal.downloads import load_pins as load_pins
+from helpers._internal.downloads import read_marker as read_marker
+from helpers._internal.downloads import sha256sum as sha256sum
+from helpers._internal.image_check import BadImageFolderError as BadImageFolderError
+from helpers._internal.image_check import CleanResult as CleanResult
+from helpers._internal.image_check import FolderReport as FolderReport
+from helpers._internal.image_check import Problem as Problem
+from helpers._internal.image_check import check_image_folder as check_image_folder
+from helpers._internal.image_check import clean_image_folder as clean_image_folder
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import tensorflow as tf
@@ -63,6 +64,8 @@ TINY_CLASSES = ("red_circle", "green_square", "blue_triangle")
 def list_images(folder: str | Path) -> list[Path]:
     """Image files directly inside ``folder``, sorted by name.
 
+    Taught in notebook 00, section 6 ("One image, as numbers").
+
     Example:
         >>> list_images("data/food/train/apple_pie")[:1]  # doctest: +SKIP
         [PosixPath('data/food/train/apple_pie/1005649.jpg')]
@@ -72,6 +75,8 @@ def list_images(folder: str | Path) -> list[Path]:
 
 def list_classes(folder: str | Path) -> list[str]:
     """Sorted class names of an image folder (its sub-folders), checking the layout.
+
+    Taught in notebook 00, section 4 ("Walk through the folders").
 
     Raises a ``ValueError`` that says what to do when the folder is missing, has no
     class sub-folders, or a class folder holds no images.
@@ -100,6 +105,8 @@ def list_classes(folder: str | Path) -> list[str]:
 def walk_through_dir(path: str | Path) -> list[str]:
     """Print (and return) how many folders and images each folder under ``path`` holds, in sorted order.
 
+    Taught in notebook 00, section 4 ("Walk through the folders").
+
     Example:
         >>> lines = walk_through_dir("data/food")  # doctest: +SKIP
         There are 2 directories and 0 images in 'data/food'.
@@ -116,6 +123,8 @@ def walk_through_dir(path: str | Path) -> list[str]:
 def count_images(folder: str | Path) -> dict[str, int]:
     """Number of images per class in an image folder.
 
+    Taught in notebook 00, section 4 ("Walk through the folders").
+
     Example:
         >>> count_images("data/food/train")  # doctest: +SKIP
         {'apple_pie': 75, ...}
@@ -126,6 +135,8 @@ def count_images(folder: str | Path) -> dict[str, int]:
 def num_images(folder: str | Path) -> int:
     """Total number of images in an image folder (all classes).
 
+    Taught in notebook 00, section 4 ("Walk through the folders").
+
     Example:
         >>> num_images("data/food/test")  # doctest: +SKIP
         1250
@@ -133,8 +144,35 @@ def num_images(folder: str | Path) -> int:
     return sum(count_images(folder).values())
 
 
+def count_examples(dataset: Any) -> int:
+    """How many examples a batched ``(inputs, labels)`` data set holds, as ``fit_and_record`` records them.
+
+    Used by :func:`helpers.training.fit_and_record` (notebook 01, section 8).
+
+    The course's loaders (:func:`image_folders`, :func:`two_class_data`) note the number on the data
+    sets they return (``dataset.num_images``); any other data set is counted once, batch by batch.
+
+    Example:
+        >>> import tensorflow as tf
+        >>> count_examples(tf.data.Dataset.from_tensor_slices(([1, 2, 3], [0, 1, 0])).batch(2))
+        3
+    """
+    known = getattr(dataset, "num_images", None)
+    if known is not None:
+        return int(known)
+    return sum(int(len(labels)) for _, labels in dataset)
+
+
+def _noting_size(dataset: Any, size: int) -> Any:
+    """``dataset`` with its number of examples noted on it (:func:`count_examples` reads it)."""
+    dataset.num_images = size
+    return dataset
+
+
 def subset_size(available: int, fraction: float, reference_per_class: int | None = None) -> int:
     """How many images per class a ``fraction`` subset takes.
+
+    Used by :func:`helpers.data.make_subset` (notebook 00, section 3).
 
     With ``reference_per_class`` the fraction is of that number (the course's 1% is
     1% of Food-101's 750 images per class, i.e. 7), capped at what is available.
@@ -194,6 +232,8 @@ def _materialise(selection: Mapping[str, list[Path]], dst: Path, link: bool) -> 
 def image_names(folder: str | Path) -> dict[str, list[str]]:
     """File names of the images of every class in an image folder.
 
+    Taught in notebook 00, section 4 ("Walk through the folders").
+
     Example:
         >>> image_names("data/food/validation")  # doctest: +SKIP
         {'apple_pie': ['1011328.jpg', ...], ...}
@@ -211,6 +251,8 @@ def make_subset(
     exclude: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, int]:
     """Make a deterministic per-class sample of an image folder, leaving ``src`` untouched.
+
+    Used by :func:`helpers.data.food_data` (notebook 00, section 3).
 
     The same ``src``, ``fraction``, ``seed`` and ``exclude`` always pick the same files. Files named
     in ``exclude`` (class name to file names, e.g. the validation set) are never picked. Files are
@@ -234,6 +276,8 @@ def make_subset(
 def validation_per_class(test_per_class: int) -> int:
     """Validation images per class: :data:`VALIDATION_PER_CLASS`, at most a quarter of the test set, at least 1.
 
+    Taught in notebook 05 solutions, exercise 3 ("Your own two classes").
+
     Example:
         >>> validation_per_class(250), validation_per_class(125), validation_per_class(4)
         (20, 20, 1)
@@ -250,6 +294,8 @@ def make_validation_split(
     link: bool = True,
 ) -> dict[str, int]:
     """Set ``per_class`` images of every class of ``src`` aside as a fixed validation folder ``dst``.
+
+    Used by :func:`helpers.data.food_data` (notebook 00, section 3).
 
     Deterministic like :func:`make_subset`; files named in ``exclude`` (training subsets that must
     stay disjoint from it) are never picked. Every class keeps at least one image for training.
@@ -299,6 +345,8 @@ def make_tiny_image_folders(
 ) -> Path:
     """Generate a small, learnable image folder: ``root/train/<class>/`` and ``root/test/<class>/``.
 
+    Taught in notebook 05, section 2 ("Examine and understand the data").
+
     Each class is a distinct coloured shape (``<colour>_<shape>``, e.g. ``red_circle``)
     on a noisy background, saved as real JPEG files, so a model can actually learn it.
     The smoke profile and the tests use it; it is never shown as real results.
@@ -329,11 +377,14 @@ def make_tiny_image_folders(
 
 
 # ``check_image_folder`` / ``clean_image_folder`` (every problem of a folder of photos, and setting the unusable
-# files aside) live in :mod:`helpers.image_check` and are imported above, so ``helpers.data`` offers them too.
+# files aside) live in :mod:`helpers._internal.image_check` and are imported above, so ``helpers.data`` offers them too.
 
 
 def find_corrupt_images(folder: str | Path) -> list[Path]:
     """Files under ``folder`` with an image ending whose pixels cannot be decoded as JPEG / PNG / BMP / GIF (sorted).
+
+    Not used in a lesson; only the decoding part of :func:`check_image_folder` (which the lessons call), kept as a
+    direct check for the tests and for learners debugging a folder of their own.
 
     Every pixel is decoded (a file cut short is caught, not only a bad header). For every other problem
     of a folder of photos see :func:`check_image_folder`.
@@ -360,6 +411,8 @@ def image_folders(
     verify: bool = True,
 ) -> tuple[tf.data.Dataset, tf.data.Dataset, tf.data.Dataset, list[str]]:
     """Load ``train/``, validation and ``test/`` class folders as prefetched ``tf.data`` pipelines.
+
+    Taught in notebook 00, section 7 ("From folders to a `tf.data` pipeline").
 
     Each is read with ``keras.utils.image_dataset_from_directory``. The training data is
     shuffled; the validation and test data are not, so predictions line up with labels.
@@ -390,7 +443,10 @@ def image_folders(
     train = keras.utils.image_dataset_from_directory(folders["train"], shuffle=True, seed=seed, **common)
     val = keras.utils.image_dataset_from_directory(folders["validation"], shuffle=False, **common)
     test = keras.utils.image_dataset_from_directory(folders["test"], shuffle=False, **common)
-    return (*(ds.prefetch(tf.data.AUTOTUNE) for ds in (train, val, test)), names["train"])
+    return (
+        *(_noting_size(ds.prefetch(tf.data.AUTOTUNE), len(ds.file_paths)) for ds in (train, val, test)),
+        names["train"],
+    )
 
 
 def photo_folder(
@@ -402,6 +458,8 @@ def photo_folder(
     seed: int = config.DEFAULT_SEED,
 ) -> tuple[tf.data.Dataset, tf.data.Dataset, list[str]]:
     """Load any folder of your own photos (one sub-folder per class) split into train and validation.
+
+    Taught in notebook 01 solutions, exercise 3 ("Your own photos").
 
     The folder is checked first (:func:`check_image_folder`): a file training cannot use raises
     :class:`BadImageFolderError`, which names it and says what to do (usually
@@ -433,6 +491,8 @@ def photo_folder(
 
 def load_image(path: str | Path, image_size: tuple[int, int] = (224, 224)) -> np.ndarray:
     """Read one image file as a ``float32`` array of shape ``(*image_size, 3)`` with pixels in [0, 255].
+
+    Taught in notebook 00, section 6 ("One image, as numbers").
 
     It is resized with bilinear interpolation, as ``image_dataset_from_directory`` resizes the
     training images, so a single photo reaches the model the way the training photos did.
@@ -469,6 +529,8 @@ EXAMPLE_PHOTOS = {
 def demo_photos(profile: config.Profile | None = None, shared: str | Path | None = None) -> dict[Path, str]:
     """Photos for ImageNet prediction demos, each with the ImageNet class name it shows (sorted by file name).
 
+    Taught in notebook 06, section 5 ("`preprocess_input`: what each family expects").
+
     Example:
         >>> photos = demo_photos()  # doctest: +SKIP
         >>> {path.name: label for path, label in photos.items()}  # doctest: +SKIP
@@ -498,7 +560,10 @@ def demo_photos(profile: config.Profile | None = None, shared: str | Path | None
 
 
 def tiny_food_dir(profile: config.Profile) -> Path:
-    """The smoke profile's generated data folder (made on first use)."""
+    """The smoke profile's generated data folder (made on first use).
+
+    Used by :func:`helpers.data.food_data` (notebook 00, section 3).
+    """
     root = profile.data_root / f"tiny_images_{profile.image_size[0]}px"
     if not (root / "test").is_dir():
         partial = root.with_name(root.name + ".partial")
@@ -509,7 +574,10 @@ def tiny_food_dir(profile: config.Profile) -> Path:
 
 
 class FoodFolders(NamedTuple):
-    """The three folders of one food-data subset: ``train``, ``val`` (fixed validation) and ``test``."""
+    """The three folders of one food-data subset: ``train``, ``val`` (fixed validation) and ``test``.
+
+    Used by :func:`helpers.data.food_data` (notebook 00, section 3), which returns one.
+    """
 
     train: Path
     val: Path
@@ -552,6 +620,8 @@ def _archive_dir(profile: config.Profile, percent: int) -> Path:
 
 def food_data(percent: int, profile: config.Profile | None = None) -> FoodFolders:
     """Training, validation and test folders of the course's 10 food classes for a 1, 10 or 100 percent subset.
+
+    Taught in notebook 00, section 3 ("Get the food data").
 
     The **validation** folder is the same for every subset: :func:`validation_per_class` images per
     class, taken from the training images no subset uses. It is what curves, checkpoints and model
@@ -612,6 +682,9 @@ def load_food101_tfds(
 ) -> tuple[tf.data.Dataset, tf.data.Dataset, list[str]]:
     """Food-101 from TensorFlow Datasets, cut to its first ``num_classes`` classes.
 
+    Not used in a lesson; all of Food-101 from TensorFlow Datasets (about 5 GB), for a learner who wants more than the
+    course's 10-class archives.
+
     Downloads about 5 GB the first time. Returns batched ``(image, one-hot label)``
     pipelines with pixels in [0, 255] and the class names.
 
@@ -632,11 +705,15 @@ def load_food101_tfds(
 
 
 #: ``cats_vs_dogs`` (TensorFlow Datasets) has a single ``train`` split; these slices of it are the course's three.
+#: Taught in notebook 05, section 2 ("Examine and understand the data").
 CATS_VS_DOGS_SPLITS = {"train": "train[:10%]", "val": "train[10%:12%]", "test": "train[80%:]"}
 
 
 class ImageSplits(NamedTuple):
-    """Training, validation and test pipelines, their class names and how many images each holds."""
+    """Training, validation and test pipelines, their class names and how many images each holds.
+
+    Used by :func:`helpers.data.two_class_data` (notebook 05, section 2), which returns one.
+    """
 
     train: tf.data.Dataset
     val: tf.data.Dataset
@@ -668,6 +745,8 @@ def load_cats_vs_dogs(
 ) -> ImageSplits:
     """``cats_vs_dogs`` from TensorFlow Datasets as training, validation and test pipelines (one-hot labels).
 
+    Used by :func:`helpers.data.two_class_data` (notebook 05, section 2).
+
     The data set ships one ``train`` split of about 23,000 photos; the split API cuts it into disjoint
     slices (:data:`CATS_VS_DOGS_SPLITS`: 10% to train, 2% to validate, the last 20% to test). It downloads
     about 800 MB the first time. Pixels stay in [0, 255].
@@ -698,7 +777,8 @@ def load_cats_vs_dogs(
     names = list(info.features["label"].names)
     sizes = {split: _cardinality(part) for split, part in zip(("train", "val", "test"), parts, strict=True)}
     train, val, test = (
-        _tfds_pipeline(part, image_size, batch_size, len(names), shuffle=(i == 0)) for i, part in enumerate(parts)
+        _noting_size(_tfds_pipeline(part, image_size, batch_size, len(names), shuffle=(i == 0)), sizes[split])
+        for i, (split, part) in enumerate(zip(("train", "val", "test"), parts, strict=True))
     )
     return ImageSplits(train, val, test, names, sizes)
 
@@ -718,7 +798,10 @@ def _cardinality(dataset) -> int:
 
 
 def tiny_two_class_dir(profile: config.Profile) -> Path:
-    """The smoke profile's generated two-class folder (``train/``, ``test/``; made on first use)."""
+    """The smoke profile's generated two-class folder (``train/``, ``test/``; made on first use).
+
+    Used by :func:`helpers.data.two_class_data` (notebook 05, section 2).
+    """
     root = profile.data_root / f"tiny_two_classes_{profile.image_size[0]}px"
     if not (root / "test").is_dir():
         partial = root.with_name(root.name + ".partial")
@@ -732,6 +815,8 @@ def tiny_two_class_dir(profile: config.Profile) -> Path:
 
 def two_class_data(profile: config.Profile | None = None) -> ImageSplits:
     """Notebook 05's data: cats vs dogs, or any local two-class folder, as train / validation / test pipelines.
+
+    Taught in notebook 05, section 2 ("Examine and understand the data").
 
     - ``COURSE_DATA_DIR`` set: a folder with ``train/<class>/`` and ``test/<class>/`` (or ``val/<class>/``,
       as the classic ants-vs-bees set has). Its ``test/`` (else ``val/``) is the test set; the validation

@@ -20,12 +20,16 @@ from typing import Any
 
 import keras
 
-from helpers import network
+from helpers._internal import network
+from helpers._internal.device import on_one_replica as on_one_replica  # noqa: F401 (01 and 07 call it)
+from helpers._internal.network import explained as explained  # noqa: F401 (01 wraps hub downloads in it)
 from helpers.backbones import BACKBONES, HUB, Backbone, short_name  # noqa: F401 (re-exported for the notebooks)
 
 
 def resolve_backbone(default: str) -> str:
     """The backbone a notebook should use: ``COURSE_BACKBONE`` if set, else the notebook's ``default``.
+
+    Taught in notebook 02, section 4 ("Model 0, step by step").
 
     Example:
         >>> resolve_backbone("efficientnet_b0")  # doctest: +SKIP
@@ -43,6 +47,8 @@ def resolve_backbone(default: str) -> str:
 
 def hub_handle(default: str) -> str:
     """The TF Hub feature-vector handle to use: ``COURSE_BACKBONE``'s twin if set, else ``default``.
+
+    Taught in notebook 01, section 4 ("Choose a model on TensorFlow Hub / Kaggle Models").
 
     ``default`` may be a backbone name or a handle.
 
@@ -70,6 +76,8 @@ KERAS_CACHE_HINT = (
 def load_backbone(name: str, input_shape: tuple[int, int, int], weights: str | None = "imagenet") -> keras.Model:
     """A ``keras.applications`` model without its classification head, named ``base``.
 
+    Taught in notebook 04, section 8 ("Why BatchNorm stays in inference mode").
+
     Example:
         >>> base = load_backbone("mobilenet_v2_035", (224, 224, 3))  # doctest: +SKIP
         >>> base.output_shape  # doctest: +SKIP
@@ -86,12 +94,34 @@ def load_backbone(name: str, input_shape: tuple[int, int, int], weights: str | N
         message = network.explain(err, url, f"the ImageNet weights of {spec.application}", hint=KERAS_CACHE_HINT)
         raise ConnectionError(message) from err
     base.name = "base"
+    base.course_backbone = name  # what backbone_of reads
     return base
+
+
+def backbone_of(model: keras.Model) -> str:
+    """The course backbone inside ``model`` (a :func:`load_backbone` base or a hub layer's handle); ``""`` if none.
+
+    Used by :func:`helpers.training.fit_and_record` (notebook 01, section 8).
+
+    ``fit_and_record`` files each result row under it.
+
+    Example:
+        >>> backbone_of(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]))
+        ''
+    """
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        if getattr(layer, "course_backbone", ""):
+            return layer.course_backbone
+        if isinstance(layer, HubFeatureExtractor):
+            return short_name(layer.handle)
+    return ""
 
 
 @keras.saving.register_keras_serializable(package="helpers")
 class PreprocessInput(keras.layers.Layer):
     """A family's ``preprocess_input`` as a layer, so it travels inside the model and prediction can't skip it.
+
+    Taught in notebook 06, section 5 ("`preprocess_input`: what each family expects").
 
     ``mode`` is ``"tf"`` (to [-1, 1]), ``"caffe"`` (RGB to BGR, minus the ImageNet mean per channel) or
     ``"torch"`` (to [0, 1], minus the ImageNet mean, divided by its standard deviation), exactly as
@@ -131,6 +161,8 @@ class PreprocessInput(keras.layers.Layer):
 def rescaling_layer(name: str) -> keras.layers.Layer:
     """The layer that maps pixels in [0, 255] to the input backbone ``name`` was trained on (named ``rescaling``).
 
+    Taught in notebook 02, section 4 ("Model 0, step by step").
+
     ``Rescaling`` for the linear ``"tf"`` family, :class:`PreprocessInput` for ``"caffe"`` and ``"torch"``,
     ``Identity`` for models that rescale inside themselves.
 
@@ -150,6 +182,8 @@ def rescaling_layer(name: str) -> keras.layers.Layer:
 
 def inference_ms(model: keras.Model, batch: Any, repeats: int = 5) -> float:
     """Median milliseconds ``model`` takes for one batch in inference mode, after one warm-up call.
+
+    Taught in notebook 01, section 9 ("Train the EfficientNetB0 feature extractor").
 
     Timing needs no pretrained weights: build the model with ``weights=None``.
 
@@ -181,6 +215,8 @@ def build_feature_extractor(
     name: str = "feature_extractor",
 ) -> keras.Model:
     """A frozen pretrained base with a new softmax head, built with the Functional API.
+
+    Taught in notebook 02, section 4 ("Model 0, step by step").
 
     The base is called with ``training=False`` to state the intent. Whether ``fit`` respects
     it inside a Functional model depends on the Keras version (Keras 3.0-3.15 pass the outer
@@ -214,6 +250,8 @@ def build_feature_extractor(
 def unfreeze_last(base: keras.Model, n: int) -> list[str]:
     """Make the last ``n`` layers of ``base`` trainable, keeping every BatchNormalization layer frozen.
 
+    Taught in notebook 04, section 4 ("Unfreeze the top of the backbone").
+
     All other layers are frozen. A frozen BatchNormalization layer always runs in
     inference mode (it keeps its ImageNet statistics).
 
@@ -240,6 +278,8 @@ def unfreeze_last(base: keras.Model, n: int) -> list[str]:
 def layer_table(model: keras.Model) -> list[tuple[str, str, str]]:
     """``(name, layer type, output shape)`` of every layer of ``model``: its structure, to print or compare.
 
+    Taught in notebook 02, section 4 ("Model 0, step by step").
+
     Example:
         >>> layer_table(keras.Sequential([keras.Input((4,), name="x"), keras.layers.Dense(2, name="d")]))
         [('d', 'Dense', '(None, 2)')]
@@ -249,6 +289,8 @@ def layer_table(model: keras.Model) -> list[tuple[str, str, str]]:
 
 def trainable_layer_names(model: keras.Model) -> list[str]:
     """Names of the layers of ``model`` that are trainable and hold weights.
+
+    Taught in notebook 01, section 7 ("Build the model: `create_model`").
 
     Example:
         >>> trainable_layer_names(model)  # doctest: +SKIP
@@ -260,6 +302,8 @@ def trainable_layer_names(model: keras.Model) -> list[str]:
 def expected_trainable(base: keras.Model, n: int) -> list[str]:
     """Which layers ``unfreeze_last(base, n)`` should make trainable: the last ``n`` with weights, minus BatchNorm.
 
+    Taught in notebook 04, section 4 ("Unfreeze the top of the backbone").
+
     Example:
         >>> expected_trainable(base, 10)  # doctest: +SKIP
     """
@@ -269,6 +313,8 @@ def expected_trainable(base: keras.Model, n: int) -> list[str]:
 
 def count_params(model: keras.Model) -> dict[str, int]:
     """Trainable and non-trainable parameter counts of ``model``.
+
+    Taught in notebook 01, section 7 ("Build the model: `create_model`").
 
     Example:
         >>> count_params(model)  # doctest: +SKIP
@@ -283,6 +329,8 @@ def count_params(model: keras.Model) -> dict[str, int]:
 @keras.saving.register_keras_serializable(package="helpers")
 class HubFeatureExtractor(keras.layers.Layer):
     """A frozen TF Hub image feature-vector model as a real Keras 3 layer.
+
+    Taught in notebook 01, section 5 ("`hub.KerasLayer` and Keras 3").
 
     ``hub.KerasLayer`` is a ``tf_keras`` layer, so Keras 3 refuses it ("Only instances
     of keras.Layer can be added to a Sequential model"). This layer loads the same
@@ -324,7 +372,7 @@ class HubFeatureExtractor(keras.layers.Layer):
         return self._module_params
 
     def call(self, inputs):
-        from helpers.device import on_one_replica
+        from helpers._internal.device import on_one_replica
 
         # Under a distribution strategy a SavedModel runs only inside a replica; fit / predict already are.
         return on_one_replica(self._forward, inputs)
@@ -355,6 +403,8 @@ LAMBDA_REFUSED = (
 def load_course_model(path: str | Path, safe_mode: bool = True, compile: bool = True) -> keras.Model:
     """Load a whole model saved with ``model.save(path)`` (a ``.keras`` file), with Keras' ``safe_mode`` on.
 
+    Taught in notebook 04, section 12 ("Save the chosen model, and load it safely").
+
     ``safe_mode=True`` (Keras' default, stated here so nobody turns it off by accident) rebuilds the model from
     its config without running code stored in the file. The course's own layers, :class:`PreprocessInput` and
     :class:`HubFeatureExtractor`, are registered with ``keras.saving.register_keras_serializable``, so they load
@@ -380,6 +430,8 @@ def hub_classifier(
     handle: str, num_classes: int, input_shape: tuple[int, int, int], rescale: bool = True
 ) -> keras.Model:
     """Notebook 01's ``create_model``: a frozen TF Hub feature vector with a new softmax head, compiled.
+
+    Taught in notebook 01 solutions, exercise 1 ("MobileNetV2 from TF Hub").
 
     ``Input`` (pixels in [0, 255]) -> ``Rescaling(1/255)`` (hub models want [0, 1]; left out with
     ``rescale=False``) -> :class:`HubFeatureExtractor` -> ``Dense(num_classes, softmax)``, compiled
@@ -409,6 +461,8 @@ def hub_classifier(
 
 def top_losses(y_true: Sequence[int], probabilities, k: int = 9) -> list[int]:
     """Indices of the ``k`` predictions with the highest loss, highest first.
+
+    Taught in notebook 04, section 10 ("Where the chosen model goes wrong").
 
     The loss of one prediction is its cross-entropy, ``-log(probability given to the true
     class)``: the images where the model gave the right answer the least probability. They are

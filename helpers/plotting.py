@@ -43,6 +43,8 @@ def _epoch_ticks(ax: plt.Axes, last_epoch: int) -> None:
 def plot_loss_curves(history: HistoryLike, metric: str = "accuracy", title: str | None = None) -> plt.Figure:
     """Training and validation loss and ``metric`` per epoch, side by side.
 
+    Taught in notebook 01, section 8 ("Train the ResNet50V2 feature extractor").
+
     Args:
         history: what ``model.fit`` returned (or its ``.history`` dict).
         metric: the metric to plot next to the loss, e.g. ``"accuracy"`` or ``"binary_accuracy"``.
@@ -73,6 +75,8 @@ def compare_histories(
     original: HistoryLike, new: HistoryLike, initial_epochs: int, metric: str = "accuracy", title: str | None = None
 ) -> plt.Figure:
     """Curves of a feature-extraction run followed by its fine-tuning run, with a line where fine-tuning starts.
+
+    Taught in notebook 04, section 7 ("Both stages on one plot").
 
     ``new`` must continue where ``original`` stopped: fit it with
     ``initial_epoch=len(original.epoch)``, so no epoch is counted twice.
@@ -110,6 +114,8 @@ def compare_histories(
 def prediction_title(true: str | None, predicted: str, confidence: float) -> str:
     """The title the course puts above a predicted image.
 
+    Taught in notebook 01 solutions, exercise 3 ("Your own photos").
+
     Example:
         >>> prediction_title("ramen", "sushi", 0.91)
         'true: ramen\\npred: sushi (91%)'
@@ -126,6 +132,8 @@ def plot_image_grid(
     suptitle: str | None = None,
 ) -> plt.Figure:
     """Show images (pixels in [0, 255]) in a grid with one title each.
+
+    Taught in notebook 05, section 2 ("Examine and understand the data").
 
     Example:
         >>> fig = plot_image_grid([np.zeros((8, 8, 3))], ["black"])
@@ -147,6 +155,8 @@ def plot_image_grid(
 
 def plot_class_examples(folder: str | Path, per_class: int = 3, image_size: tuple[int, int] = (160, 160)) -> plt.Figure:
     """The first ``per_class`` images (by file name) of every class in an image folder, two classes per row.
+
+    Taught in notebook 00, section 5 ("Look at the images").
 
     Example:
         >>> fig = plot_class_examples("data/food/train")  # doctest: +SKIP
@@ -171,6 +181,8 @@ def plot_class_examples(folder: str | Path, per_class: int = 3, image_size: tupl
 def predict_dataset(model, dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run ``model`` over a batched ``(image, one-hot label)`` dataset once.
 
+    Taught in notebook 01, section 13 ("Look at the mistakes").
+
     Returns:
         ``(images, true_labels, probabilities)`` as NumPy arrays, in dataset order. The images
         are kept as ``uint8`` (a quarter of the memory of ``float32``: about 0.4 GB for 2,500
@@ -193,6 +205,8 @@ def plot_predictions(
     model, dataset, class_names: Sequence[str], n: int = 9, title: str | None = None, every: int = 1
 ) -> plt.Figure:
     """``n`` images of ``dataset`` (every ``every``-th) with true and predicted class and confidence (red: wrong).
+
+    Taught in notebook 02, section 10 ("Look at some predictions").
 
     A test set sorted by class shows one class only in its first images: pass
     ``every=test_images // len(class_names)`` to spread the ``n`` images over the classes.
@@ -219,6 +233,8 @@ def plot_top_losses(
     title: str = "The highest-loss predictions",
 ) -> plt.Figure:
     """The ``k`` predictions with the highest loss (:func:`helpers.models.top_losses`), highest first.
+
+    Taught in notebook 01, section 13 ("Look at the mistakes").
 
     Each title gives the true class, the prediction with its confidence, and the loss
     (``-log`` of the probability the true class got). Wrong predictions are red. Takes what
@@ -250,6 +266,8 @@ def plot_confusion_matrix(
 ) -> plt.Figure:
     """A labelled confusion matrix (rows: true class, columns: predicted class).
 
+    Taught in notebook 04, section 10 ("Where the chosen model goes wrong").
+
     Example:
         >>> fig = plot_confusion_matrix([0, 1, 1], [0, 1, 0], ["cat", "dog"])
         >>> fig.axes[0].get_ylabel()
@@ -280,6 +298,8 @@ def plot_confusion_matrix(
 def plot_augmentation(augmentation, image: np.ndarray, n: int = 5, title: str = "Data augmentation") -> plt.Figure:
     """One image and ``n`` augmented versions of it (the layers run with ``training=True``).
 
+    Taught in notebook 03, section 3 ("Data augmentation, as layers of the model").
+
     Example:
         >>> fig = plot_augmentation(augmentation, image)  # doctest: +SKIP
     """
@@ -290,6 +310,9 @@ def plot_augmentation(augmentation, image: np.ndarray, n: int = 5, title: str = 
 
 def pareto_front(latency: Sequence[float], accuracy: Sequence[float]) -> list[int]:
     """Indices of the models no other model beats on both counts (faster *and* more accurate), fastest first.
+
+    Taught in notebook 06, section 3 ("The `keras.applications` models: published figures and what your machine
+    measures").
 
     Example:
         >>> pareto_front([10, 20, 30, 25], [0.70, 0.75, 0.74, 0.80])
@@ -308,6 +331,9 @@ def plot_accuracy_vs_latency(
     names: Sequence[str], latency_ms: Sequence[float], accuracy: Sequence[float], title: str, xlabel: str
 ) -> plt.Figure:
     """A scatter plot of accuracy against latency with the Pareto front drawn and each model labelled.
+
+    Taught in notebook 06, section 3 ("The `keras.applications` models: published figures and what your machine
+    measures").
 
     Example:
         >>> fig = plot_accuracy_vs_latency(["a", "b"], [10, 20], [0.7, 0.8], "t", "ms per batch")
@@ -328,6 +354,8 @@ def plot_accuracy_vs_latency(
 
 def save_fig(name: str, fig: plt.Figure | None = None, images_dir: str | Path | None = None, dpi: int = 100) -> Path:
     """Save a figure (default: the current one) as ``<images_dir>/<name>.png`` and return the path; never overwrite.
+
+    Taught in notebook 00, section 5 ("Look at the images").
 
     ``images_dir`` defaults to the profile's images folder (``images/`` or ``COURSE_IMAGES_DIR``).
 
@@ -362,6 +390,8 @@ def save_fig(name: str, fig: plt.Figure | None = None, images_dir: str | Path | 
 
 def figure_lines(fig: plt.Figure) -> Mapping[str, list[str]]:
     """Legend labels of every axis in ``fig`` by axis title (handy in tests and asserts).
+
+    Taught in notebook 04, section 7 ("Both stages on one plot").
 
     Example:
         >>> figure_lines(plot_loss_curves({"loss": [1.0], "accuracy": [0.5]}))

@@ -21,8 +21,7 @@ from typing import Any
 
 from helpers import config
 
-#: The columns :func:`results_table` prints (the CSV has every one of :data:`COLUMNS`).
-TABLE_COLUMNS = (
+COLUMNS = (
     "experiment",
     "notebook",
     "backbone",
@@ -51,10 +50,17 @@ COLUMNS = (
     "tensorflow",
     "keras",
 )
+#: Columns only the CSV keeps: where and with what a row was run, and a figure derived from two others.
+CSV_ONLY = frozenset({"seconds_per_epoch", "machine", "tensorflow", "keras"})
+#: The columns :func:`results_table` prints: :data:`COLUMNS` without :data:`CSV_ONLY`.
+TABLE_COLUMNS = tuple(column for column in COLUMNS if column not in CSV_ONLY)
 
 
 def results_path(path: str | Path | None = None) -> Path:
-    """``path`` or the profile's ``<runs>/results.csv``."""
+    """``path`` or the profile's ``<runs>/results.csv``.
+
+    Taught in notebook 07, section 3 ("Transfer learning").
+    """
     return Path(path) if path else config.load_profile().runs_dir / "results.csv"
 
 
@@ -89,6 +95,8 @@ def record(
     path: str | Path | None = None,
 ) -> dict[str, Any]:
     """Append one experiment's row to the results table and return it.
+
+    Taught in notebook 02, section 8 ("Train model 0").
 
     Args:
         experiment: a unique, descriptive name (``"model_1_1_percent_aug"``).
@@ -158,6 +166,8 @@ def record(
 def load_results(path: str | Path | None = None, latest_only: bool = True) -> list[dict[str, str]]:
     """Rows of the results table in the order recorded; with ``latest_only`` the last row per experiment.
 
+    Taught in notebook 01, section 12 ("Compare the experiments").
+
     Example:
         >>> rows = load_results()  # doctest: +SKIP
     """
@@ -175,6 +185,8 @@ def load_results(path: str | Path | None = None, latest_only: bool = True) -> li
 def results_table(path: str | Path | None = None) -> str:
     """The results recorded so far as an aligned text table, sorted by notebook then order recorded.
 
+    Taught in notebook 01, section 12 ("Compare the experiments").
+
     Example:
         >>> print(results_table())  # doctest: +SKIP
         experiment   notebook  backbone  train_images  epochs  test_accuracy ...
@@ -190,6 +202,8 @@ def results_table(path: str | Path | None = None) -> str:
 
 def plot_results(path: str | Path | None = None, title: str = "Test accuracy of every experiment"):
     """A horizontal bar chart of test accuracy per experiment (the latest run of each).
+
+    Taught in notebook 01, section 12 ("Compare the experiments").
 
     Example:
         >>> fig = plot_results()  # doctest: +SKIP
@@ -210,7 +224,11 @@ def plot_results(path: str | Path | None = None, title: str = "Test accuracy of 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``summary RUN_DIR``: print the table of ``RUN_DIR/results.csv`` and save ``RUN_DIR/results.png``."""
+    """``summary RUN_DIR``: print the table of ``RUN_DIR/results.csv`` and save ``RUN_DIR/results.png``.
+
+    Not used in a lesson; the command line ``python -m helpers.results summary RUN_DIR`` with which ``make run``
+    (``tools/runner.py``) and ``tools/reference.py`` print and plot a run's results table.
+    """
     parser = argparse.ArgumentParser(prog="python -m helpers.results")
     sub = parser.add_subparsers(dest="command", required=True)
     summary = sub.add_parser("summary", help="print the table and save the comparison plot")

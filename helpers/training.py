@@ -8,22 +8,22 @@ same way: curves on the fixed validation set, the test set once at the end.
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Sequence
-from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import keras
 import numpy as np
 
 from helpers import config
+from helpers._internal import resume as resume_run
 from helpers.results import record
 
 
 def data_augmentation(seed: int = config.DEFAULT_SEED) -> keras.Sequential:
     """The course's augmentation layers: random flip, rotation, zoom, height and width shift.
+
+    Taught in notebook 03, section 3 ("Data augmentation, as layers of the model").
 
     They change images only while training (``training=True``); at inference they pass
     images through unchanged. Pixels stay in [0, 255].
@@ -55,6 +55,8 @@ def augmented_feature_extractor(
     """The course's augmented recipe (models 1, 2 and the 100% model of 03): a frozen backbone with
     :func:`data_augmentation` in front. Notebook 04 rebuilds Model 2 with it to load Model 2's checkpoint.
 
+    Taught in notebook 03, section 5 ("Model 2: 10% of the data, with augmentation and a checkpoint").
+
     Example:
         >>> model = augmented_feature_extractor("mobilenet_v2_035", (224, 224, 3), 10, name="m")  # doctest: +SKIP
     """
@@ -67,6 +69,8 @@ def augmented_feature_extractor(
 
 def compile_classifier(model: keras.Model, learning_rate: float = 1e-3) -> keras.Model:
     """Compile ``model`` the way every course experiment does: Adam, categorical cross-entropy, accuracy.
+
+    Taught in notebook 03, section 4 ("Model 1: 1% of the data, with augmentation").
 
     Call it again after changing ``trainable``: Keras reads the flags when it builds the training
     function at the first ``fit`` after ``compile``, so a model fitted before keeps training only
@@ -87,105 +91,67 @@ def compile_classifier(model: keras.Model, learning_rate: float = 1e-3) -> keras
 
 def fit_and_record(
     model: keras.Model,
-    train_data: Any,
-    val_data: Any,
-    test_data: Any,
+    splits: Sequence[Any],
     *,
     experiment: str,
-    notebook: str,
-    train_images: int,
-    epochs: int,
+    epochs: int | None = None,
     initial_epoch: int = 0,
     callbacks: Sequence[keras.callbacks.Callback] = (),
-    backbone: str = "",
-    profile: config.Profile | None = None,
-    tensorboard: bool = True,
     resume: bool = False,
-    variant: str | None = None,
 ) -> tuple[keras.callbacks.History, dict[str, float]]:
     """What every experiment does after ``compile``: the same ``fit``, ``evaluate`` and ``record`` each time.
 
-    1. ``model.fit(train_data, validation_data=val_data, ...)``, timed: the per-epoch curves
-       use the fixed **validation** set, never the test set.
-    2. Logs to TensorBoard under ``<runs>/tensorboard/<experiment>/<timestamp>`` (unless a
-       ``TensorBoard`` callback is already in ``callbacks`` or ``tensorboard=False``).
+    Taught in notebook 01, section 8 ("Train the ResNet50V2 feature extractor"); every later lesson uses it.
+
+    1. ``model.fit(train_data, validation_data=val_data, ...)``, timed: the per-epoch curves use the
+       fixed **validation** set, never the test set. ``splits`` is ``(train_data, val_data, test_data)``
+       (or an :class:`helpers.data.ImageSplits`, which starts with them).
+    2. Logs to TensorBoard under ``<runs>/tensorboard/<experiment>/<timestamp>`` unless a
+       ``TensorBoard`` callback is already in ``callbacks``.
     3. ``model.evaluate(test_data)`` once, on the **full** test set, after training.
-    4. One row in the results table with the final validation and test figures.
+    4. One row in the results table: the notebook is the experiment's prefix (``"03_model_2"`` -> 03),
+       the backbone is read from the model, the training images are counted from ``train_data``.
 
-    ``epochs`` is the epoch to stop at, as in ``model.fit``: to continue a model for 5
-    more epochs pass ``initial_epoch=len(history.epoch)`` and ``epochs=len(history.epoch) + 5``.
-
-    With ``resume=True`` an interrupted run (Ctrl-C, a kernel restart, a crash) continues where it
-    stopped when the same call runs again, in a fresh model built the same way:
-    :func:`helpers.callbacks.backup_callbacks` back up the weights, the optimizer state and the epoch
-    after every epoch into ``<runs>/backup/<experiment>/<variant>`` (``variant`` defaults to
-    ``model_variant(backbone, image size)`` for an image model with a ``backbone``). ``fit`` then starts at
-    the backup's epoch instead of ``initial_epoch``; an epoch that was interrupted half-way is trained
-    again from its start. The returned history, the row and any ``history_logger`` file cover the whole
-    run, earlier attempts included, as if it had never stopped; ``seconds`` adds up every attempt. The
-    row is recorded once, when the run finishes, and then the backup is deleted. A shuffled ``tf.data``
-    pipeline starts a new order after a restart, so the result is as good as, not identical to, an
-    uninterrupted run; with a fixed order it matches to float precision (``tests/test_resume.py``).
+    ``epochs`` is the epoch to stop at, as in ``model.fit`` (the profile's epochs by default): to continue
+    a model for 5 more epochs pass ``initial_epoch=len(history.epoch)`` and ``epochs=len(history.epoch) + 5``.
+    With ``resume=True`` every epoch is backed up, and running the same cell again after an interruption
+    (Ctrl-C, a kernel restart) continues where it stopped (notebook 04, "When a run is interrupted").
 
     Returns:
         ``(history, test_metrics)`` where ``test_metrics`` is ``evaluate(..., return_dict=True)``.
 
     Example:
-        >>> history, metrics = fit_and_record(model, train, val, test, experiment="02_model_0", notebook="02",
-        ...                                   train_images=750, epochs=5)  # doctest: +SKIP
-        >>> history, metrics = fit_and_record(model, train, val, test, experiment="04_model_3", notebook="04",
-        ...                                   train_images=750, epochs=10, initial_epoch=5,
-        ...                                   resume=True)  # doctest: +SKIP
+        >>> history, metrics = fit_and_record(model, (train, val, test), experiment="02_model_0")  # doctest: +SKIP
+        >>> history, metrics = fit_and_record(model, (train, val, test), experiment="04_model_3",
+        ...                                   epochs=10, initial_epoch=5, resume=True)  # doctest: +SKIP
     """
-    from helpers.callbacks import tensorboard_callback
+    from helpers.data import count_examples
+    from helpers.models import backbone_of
 
-    profile = profile or config.load_profile()
-    callbacks = list(callbacks)
-    if tensorboard and not any(isinstance(cb, keras.callbacks.TensorBoard) for cb in callbacks):
-        callbacks.append(tensorboard_callback(None, experiment))
-    backup, earlier = None, None
-    if resume:
-        backup, earlier, callbacks = _prepare_resume(model, experiment, variant, backbone, profile, callbacks)
-        _announce_resume(experiment, backup, earlier, initial_epoch, epochs)
+    profile = config.load_profile()
+    train_data, val_data, test_data = splits[:3]
+    epochs = profile.epochs if epochs is None else epochs
+    backbone = backbone_of(model)
+    attempt = resume_run.Attempt(model, experiment, _with_tensorboard(callbacks, experiment), resume, backbone)
     started = time.perf_counter()
-    try:
+    with attempt.running(initial_epoch, epochs):
         history = model.fit(
             train_data,
             epochs=epochs,
             initial_epoch=initial_epoch,
             steps_per_epoch=profile.steps_per_epoch,
             validation_data=val_data,
-            callbacks=callbacks,
+            callbacks=attempt.callbacks,
             shuffle=False,  # the tf.data pipeline shuffles the training data itself; Keras would ignore (and warn)
             verbose=2,
         )
-    except BaseException:
-        if backup is not None:
-            _announce_interruption(experiment, backup)
-        raise
-    finally:
-        # Keras 3.15's BackupAndRestore leaves the restored epoch on the model, where every later fit would
-        # start instead of its own initial_epoch: forget it.
-        model._initial_epoch = None
-    seconds = time.perf_counter() - started
-    if earlier is not None and earlier.epoch:
-        if not history.epoch:  # every epoch was done before the interruption: this attempt saved no checkpoint
-            _save_missing_checkpoints(model, callbacks)
-        history = _whole_run(earlier, history)
-        seconds += earlier.seconds
+    history, seconds = attempt.whole_run(history, time.perf_counter() - started)
     test_metrics = model.evaluate(test_data, return_dict=True, verbose=0)
     row = record(
-        experiment,
-        model,
-        history,
-        test_metrics,
-        notebook=notebook,
-        train_images=train_images,
-        seconds=seconds,
-        backbone=backbone,
-    )
-    if backup is not None:  # recorded: the run is finished, its backup has nothing left to give
-        _remove_backup(backup, profile.runs_dir / "backup")
+        experiment, model, history, test_metrics, notebook=experiment.split("_")[0],
+        train_images=count_examples(train_data), seconds=seconds, backbone=backbone,
+    )  # fmt: skip
+    attempt.finish()
     print(
         f"{experiment}: validation accuracy {row['val_accuracy']:.1%} | test accuracy {row['test_accuracy']:.1%}, "
         f"test loss {row['test_loss']:.3f} on the full test set ({seconds:.0f} s of training)"
@@ -193,120 +159,22 @@ def fit_and_record(
     return history, test_metrics
 
 
-def run_variant(model: keras.Model, backbone: str = "") -> str | None:
-    """What a model's backup is filed under: ``model_variant(backbone, image size)`` for an image model.
+def _with_tensorboard(
+    callbacks: Sequence[keras.callbacks.Callback], experiment: str
+) -> list[keras.callbacks.Callback]:
+    """``callbacks`` and, unless one is among them already, a TensorBoard logger for ``experiment``."""
+    from helpers.callbacks import tensorboard_callback
 
-    ``None`` (no variant folder) without a ``backbone`` or for inputs that are not images: a model's own
-    name changes from one build to the next (``sequential``, ``sequential_1``), so it cannot name a backup.
-
-    Example:
-        >>> run_variant(keras.Sequential([keras.Input((64, 64, 3)), keras.layers.Flatten()]), "mobilenet_v2_035")
-        'mobilenet_v2_035_64px'
-        >>> run_variant(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]), "mobilenet_v2_035") is None
-        True
-    """
-    from helpers.callbacks import model_variant
-
-    try:
-        shape = model.input_shape
-    except AttributeError:  # a model with no input yet (BackupAndRestore refuses it anyway)
-        return None
-    if not backbone or not isinstance(shape, tuple) or len(shape) != 4 or not shape[1]:
-        return None
-    return model_variant(backbone, int(shape[1]))
-
-
-def _prepare_resume(
-    model: keras.Model,
-    experiment: str,
-    variant: str | None,
-    backbone: str,
-    profile: config.Profile,
-    callbacks: list[keras.callbacks.Callback],
-) -> tuple[Path, SimpleNamespace, list[keras.callbacks.Callback]]:
-    """The backup folder, what earlier attempts finished, and the callbacks with the backup ones first."""
-    from helpers.callbacks import backup_callbacks, backup_dir, backup_progress, continue_csv_logs
-
-    folder = backup_dir(experiment, variant or run_variant(model, backbone), profile.runs_dir / "backup")
-    earlier = backup_progress(folder)
-    continue_csv_logs(callbacks, earlier)
-    return folder, earlier, [*backup_callbacks(folder, earlier.seconds), *callbacks]
-
-
-def _epochs(first: int, last: int) -> str:
-    """``"epoch 3"`` or ``"epochs 3 to 5"`` (1-based, as Keras prints them)."""
-    return f"epoch {first}" if first == last else f"epochs {first} to {last}"
-
-
-def _announce_resume(experiment: str, backup: Path, earlier: SimpleNamespace, initial_epoch: int, epochs: int) -> None:
-    """One line: where the backup goes, and the epoch training starts at."""
-    if not earlier.epoch:
-        print(f"{experiment}: backing up every epoch to {backup}; training {_epochs(initial_epoch + 1, epochs)}.")
-        return
-    reached = earlier.epoch[-1] + 1
-    left = f"training {_epochs(reached + 1, epochs)}" if reached < epochs else "only the test set is left"
-    print(
-        f"{experiment}: resuming from the backup in {backup}: {_epochs(earlier.epoch[0] + 1, reached)} done "
-        f"({earlier.seconds:.0f} s); {left}."
-    )
-
-
-def _announce_interruption(experiment: str, backup: Path) -> None:
-    """What an interrupted run left in its backup, and how to continue."""
-    from helpers.callbacks import backup_progress
-
-    done = backup_progress(backup).epoch
-    if not done:
-        print(f"{experiment} stopped before an epoch of this run finished: there is nothing to resume from.")
-        return
-    which = _epochs(done[0] + 1, done[-1] + 1).capitalize() + (" is" if len(done) == 1 else " are")
-    print(
-        f"{experiment} stopped. {which} backed up in {backup}: run this cell again (after a kernel restart too) to "
-        "continue from there. If you change the model first, delete that folder: a backup only loads into the model "
-        "it was made from."
-    )
-
-
-def _remove_backup(folder: Path, root: Path) -> None:
-    """Delete a finished run's backup ``folder``, and the folders above it up to ``root`` that it leaves empty."""
-    shutil.rmtree(folder, ignore_errors=True)
-    for parent in folder.parents:
-        if parent == root or root not in parent.parents or any(parent.iterdir()):
-            break
-        parent.rmdir()
-
-
-def _save_missing_checkpoints(model: keras.Model, callbacks: Sequence[keras.callbacks.Callback]) -> None:
-    """Write the weights to each every-epoch ``ModelCheckpoint`` file that does not exist yet."""
-    for callback in callbacks:
-        if not isinstance(callback, keras.callbacks.ModelCheckpoint) or callback.save_best_only:
-            continue
-        path = Path(callback.filepath)
-        if "{" not in str(path) and not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if callback.save_weights_only:
-                model.save_weights(path)
-            else:
-                model.save(path)
-
-
-def _whole_run(earlier: SimpleNamespace, history: keras.callbacks.History) -> keras.callbacks.History:
-    """A ``History`` of the whole run: the epochs earlier attempts finished, then the ones this ``fit`` ran."""
-    start = history.epoch[0] if history.epoch else earlier.epoch[-1] + 1
-    keep = [index for index, epoch in enumerate(earlier.epoch) if epoch < start]
-    whole = keras.callbacks.History()
-    whole.epoch = [earlier.epoch[i] for i in keep] + list(history.epoch)
-    keys = list(history.history) or list(earlier.history)
-    whole.history = {
-        key: [earlier.history.get(key, [float("nan")] * len(earlier.epoch))[i] for i in keep]
-        + list(history.history.get(key, []))
-        for key in keys
-    }
-    return whole
+    callbacks = list(callbacks)
+    if not any(isinstance(callback, keras.callbacks.TensorBoard) for callback in callbacks):
+        callbacks.append(tensorboard_callback(None, experiment))
+    return callbacks
 
 
 def time_one_epoch(model: keras.Model, data: Any, **fit_kwargs: Any) -> float:
     """Seconds for one epoch of ``model.fit(data, **fit_kwargs)``, after a one-step warm-up that traces the graph.
+
+    Taught in notebook 03, section 9 ("Faster experiments with cached features").
 
     Example:
         >>> seconds = time_one_epoch(head, cached_train)  # doctest: +SKIP
@@ -319,6 +187,8 @@ def time_one_epoch(model: keras.Model, data: Any, **fit_kwargs: Any) -> float:
 
 def extract_features(base: keras.Model, dataset: Any) -> tuple[np.ndarray, np.ndarray]:
     """Run a frozen feature extractor over a batched ``(image, label)`` dataset once.
+
+    Taught in notebook 03, section 9 ("Faster experiments with cached features").
 
     Returns:
         ``(features, labels)`` as NumPy arrays, in dataset order: train a small head on

@@ -52,7 +52,7 @@ def tiny_inner_model():
 @pytest.fixture(scope="session")
 def tiny_hub_handle(tmp_path_factory: pytest.TempPathFactory, tiny_inner_model) -> str:
     """A TF2 feature-vector SavedModel placed where ``tensorflow_hub`` resolves ``TINY_HANDLE``."""
-    from helpers import hub_cache
+    from tools import hub_cache
 
     built = hub_cache.save_feature_vector(tiny_inner_model, tmp_path_factory.mktemp("hub") / "tiny", None)
     hub_cache.place(built, TINY_HANDLE)
