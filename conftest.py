@@ -58,8 +58,9 @@ def _is_notebook(item: pytest.Item) -> bool:
 
 
 #: Notebooks that read what an earlier one wrote into the session's run folder (04 loads 03's Model 2 checkpoint,
-#: 05's solutions its head-only one): each chain runs in order on one pytest-xdist worker.
+#: 05's solutions its head-only one, 02's solutions model 0's row): each chain runs in order on one xdist worker.
 CHAINS = {
+    "02_functional_api_model_0": "chain-02",
     "03_data_size_experiments": "chain-03-04",
     "04_fine_tuning": "chain-03-04",
     "05_mobilenetv2_cats_vs_dogs": "chain-05",
@@ -77,6 +78,8 @@ def _xdist_group(item: pytest.Item) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:  # a file's tests stay together: a notebook's cells run in order, fixtures are built once
         item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
+    # The real-data suite (minutes on one core) first, so one worker starts it while the other takes the rest.
+    items.sort(key=lambda item: item.get_closest_marker("real") is None)
     notebooks = [item for item in items if _is_notebook(item)]
     if not notebooks:
         return

@@ -1,7 +1,7 @@
 """How long does the real suite take? Target: <= 25 minutes for every lesson run for real.
 
-The real suite (``make reference``, or ``tests/lessons/test_real_runs.py``) runs every lesson on real data offline through
-``tools.reference.run_lessons``, which writes ``seconds.csv`` (``notebook,seconds``) in its run folder;
+The real suite (``make reference``, or ``tests/lessons/test_real_runs.py``) runs every lesson on real data
+offline through ``tools.reference.run_lessons``, which writes ``seconds.csv`` (``notebook,seconds``) in its run folder;
 ``make reference`` copies it to ``results/reference_seconds.csv``. This benchmark never reruns the suite: it
 reads that file (or the one given) and judges the sum.
 

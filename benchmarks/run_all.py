@@ -29,13 +29,16 @@ from benchmarks import (
     bench_input_pipeline,
     bench_real_suite,
     bench_smoke,
+    bench_test_times,
     bench_validation_share,
 )
 from benchmarks.common import ROOT
 
 COLUMNS = ("name", "value", "unit", "target", "met", "machine", "date", "tensorflow", "keras", "profile", "source")
 #: Benchmark names (for ``--only`` and ``--skip``), in the order they run.
-BENCHMARKS = ("cached_features", "input_pipeline", "validation_share", "default_models", "smoke", "real_suite")
+BENCHMARKS = (
+    "cached_features", "input_pipeline", "validation_share", "default_models", "smoke", "real_suite", "test_times"
+)
 DEFAULT_CSV = ROOT / "benchmarks" / "last_results.csv"
 
 
@@ -50,12 +53,14 @@ def _run(name: str, args: argparse.Namespace) -> dict:
         return bench_default_models.main(tuple(args.models))
     if name == "smoke":
         return bench_smoke.main(args.smoke_times)
+    if name == "test_times":
+        return bench_test_times.main(args.make_test_seconds, args.make_test_source)
     return bench_real_suite.main(args.suite_times)
 
 
 def _source(name: str, args: argparse.Namespace, outcome: dict) -> str:
     """Where a benchmark's figures come from: this run, or a seconds file measured elsewhere."""
-    if name == "real_suite":
+    if name in ("real_suite", "test_times"):
         return outcome.get("source") or ""
     if name == "smoke" and args.smoke_times:
         return str(args.smoke_times)
@@ -68,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", nargs="*", choices=BENCHMARKS, default=(), help="leave these out")
     parser.add_argument("--suite-times", default=None, help="the real suite's seconds.csv (notebook,seconds)")
     parser.add_argument("--smoke-times", default=None, help="an earlier smoke run's seconds.csv instead of a rerun")
+    parser.add_argument("--make-test-seconds", type=float, default=None,
+                        help="a fresh clone's measured make test, for test_times")
+    parser.add_argument("--make-test-source", default="", help="where and when that make test was measured")
     parser.add_argument("--models", nargs="*", default=bench_default_models.DEFAULT_MODELS,
                         help="backbones for default_models (default: %(default)s)")
     parser.add_argument("--csv", default=None, help=f"where to write the figures (default: {DEFAULT_CSV})")

@@ -114,6 +114,19 @@ def backbone_of(model: keras.Model) -> str:
             return layer.course_backbone
         if isinstance(layer, HubFeatureExtractor):
             return short_name(layer.handle)
+        if layer is not model and isinstance(layer, keras.Model) and _application_backbone(layer.name):
+            return _application_backbone(layer.name)  # a keras.applications model built in the notebook itself
+    return ""
+
+
+def _application_backbone(name: str) -> str:
+    """The backbone whose ``keras.applications`` model Keras names ``name`` (``"mobilenetv2_0.35_224"``), or ``""``."""
+    name = name.lower()
+    for backbone, spec in BACKBONES.items():
+        family = spec.application.lower()
+        alpha = spec.kwargs.get("alpha")
+        if alpha is None and name == family or alpha is not None and name.startswith(f"{family}_{alpha:0.2f}_"):
+            return backbone
     return ""
 
 
@@ -388,6 +401,41 @@ class HubFeatureExtractor(keras.layers.Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "handle": self.handle, "output_key": self.output_key}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> HubFeatureExtractor:
+        """Rebuild the layer from a saved model, refusing in safe mode a handle the course does not know.
+
+        A SavedModel is a TensorFlow graph that may run any operation when called (read or write files,
+        for one), which is why Keras's safe mode refuses ``keras.layers.TFSMLayer``. This layer loads the
+        handle a ``.keras`` file names, so it refuses the same way (:data:`HUB_REFUSED`), unless the handle
+        is one of :data:`KNOWN_HUB_HANDLES`.
+        """
+        handle = config.get("handle")
+        if _in_safe_mode() and handle not in KNOWN_HUB_HANDLES:
+            raise ValueError(HUB_REFUSED.format(handle=handle))
+        return cls(**config)
+
+
+#: The TF Hub handles of the course's backbones: a saved model naming one of them loads in safe mode.
+KNOWN_HUB_HANDLES = frozenset(spec.hub_handle for spec in BACKBONES.values() if spec.hub_handle)
+
+#: What :class:`HubFeatureExtractor` says when safe mode meets a handle outside :data:`KNOWN_HUB_HANDLES`.
+HUB_REFUSED = (
+    "This model's HubFeatureExtractor loads the SavedModel at {handle!r}, which is not one of the course's TF Hub "
+    "handles, and safe mode is on. A SavedModel is a TensorFlow graph that can run any operation when it is called "
+    "(read or write files, for one), so Keras's safe mode refuses to load one it cannot vouch for, as it refuses "
+    "keras.layers.TFSMLayer. Pass safe_mode=False only for a file you made yourself (or fully trust)."
+)
+
+
+def _in_safe_mode() -> bool:
+    """Whether Keras is loading a model in safe mode (``load_model(..., safe_mode=True)``, its default)."""
+    try:  # Keras keeps the flag in a private module; TFSMLayer and Lambda read it the same way
+        from keras.src.saving.serialization_lib import in_safe_mode
+    except ImportError:  # a later Keras moved it: refuse rather than run an unknown graph
+        return True
+    return bool(in_safe_mode())
 
 
 #: What :func:`load_course_model` says when Keras refuses a ``Lambda`` layer in safe mode.

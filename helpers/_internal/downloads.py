@@ -38,7 +38,7 @@ from helpers import config
 from helpers._internal import network
 
 #: The committed pin table: SHA-256 and size of every archive the course downloads (``python -m tools.pins``).
-PINS_FILE = Path(__file__).with_name("archives.json")
+PINS_FILE = Path(__file__).parents[1] / "archives.json"  # helpers/archives.json, installed with the package
 #: Trust on first use: ``<data root>/archives.lock.json`` records each unpinned archive's first verified download.
 LOCK_NAME = "archives.lock.json"
 #: Written last into every extracted top-level folder: the archive's name, SHA-256 and member count.

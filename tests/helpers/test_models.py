@@ -163,7 +163,7 @@ def test_model_with_hub_layer_saves_and_loads(tiny_hub_handle, tmp_path):
         [keras.Input((24, 24, 3)), models.HubFeatureExtractor(tiny_hub_handle), keras.layers.Dense(2)]
     )
     model.save(tmp_path / "m.keras")
-    again = keras.models.load_model(tmp_path / "m.keras")
+    again = keras.models.load_model(tmp_path / "m.keras", safe_mode=False)  # a file this test made
     x = np.random.default_rng(3).uniform(0, 1, (2, 24, 24, 3)).astype("float32")
     np.testing.assert_allclose(np.asarray(model(x)), np.asarray(again(x)), atol=1e-6)
     assert TINY_HANDLE == again.layers[0].handle
@@ -222,3 +222,15 @@ def test_published_table_has_every_figure():
         assert hasattr(keras.applications, name)
         assert set(row) == {"size_mb", "top1", "top5", "params_m", "depth", "cpu_ms", "gpu_ms"}
         assert 0.5 < row["top1"] < row["top5"] < 1
+
+
+def test_backbone_of_reads_the_backbone_from_the_model(tiny_hub_handle):
+    built = models.build_feature_extractor("mobilenet_v2_035", (32, 32, 3), 2, weights=None)
+    assert models.backbone_of(built) == "mobilenet_v2_035", "a load_backbone base is tagged"
+    inputs = keras.Input((32, 32, 3))
+    base = keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=(32, 32, 3), alpha=0.35)
+    by_hand = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(base(inputs)))
+    assert models.backbone_of(by_hand) == "mobilenet_v2_035", "a keras.applications base is known by its name"
+    hub = keras.Sequential([keras.Input((24, 24, 3)), models.HubFeatureExtractor(tiny_hub_handle)])
+    assert models.backbone_of(hub) == models.short_name(tiny_hub_handle)
+    assert models.backbone_of(keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])) == ""

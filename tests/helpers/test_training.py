@@ -60,7 +60,8 @@ def test_fit_and_record_validates_on_val_tests_once_and_records(tiny_data, tmp_p
     assert [(r["experiment"], r["epochs"]) for r in rows] == [("99_tiny", "2"), ("99_tiny_more", "3")]
     assert float(rows[0]["val_accuracy"]) == round(first_val_accuracy, 4)
     assert float(rows[0]["test_accuracy"]) == round(metrics["accuracy"], 4)
-    assert {(r["notebook"], r["train_images"], r["backbone"]) for r in rows} == {("99", "36", "")}, "read, not passed"
+    read = {(r["notebook"], r["train_images"], r["backbone"]) for r in rows}
+    assert read == {("99", "36", model.name)}, "notebook, images and backbone (here the model's name) are read"
     assert "on the full test set" in capsys.readouterr().out
 
 

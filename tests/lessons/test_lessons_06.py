@@ -1,12 +1,18 @@
 """What notebook 06 teaches about Keras, checked offline on small models (``weights=None``).
 
 The notebook prints these facts and keeps the checks a learner learns from; the checks on Keras' internals live
-here: what each family's ``preprocess_input`` does, what the published "depth" counts, how the VGG recipe's two
-heads are sized, that a weights file rebuilds the same base, that ``RandomRotation`` takes fractions of a turn,
-what ``validation_split`` with ``subset="both"`` returns, and that the 8×8 degradation removes fine detail.
+here: what each family's ``preprocess_input`` does, what the published "depth" counts and what the published
+table says about size and speed, how the VGG recipe's two heads are sized, that a weights file rebuilds the same
+base, that ``RandomRotation`` takes fractions of a turn (and what Keras 3.15 does with a factor of 20), what
+``validation_split`` with ``subset="both"`` returns, and that the 8×8 degradation removes fine detail as a blur.
 """
 
 from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -16,6 +22,10 @@ from keras.applications import imagenet_utils
 
 from helpers.backbones import BACKBONES, PUBLISHED
 from helpers.models import PreprocessInput, count_params, rescaling_layer
+from helpers.plotting import pareto_front
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "notebooks" / "06_choosing_a_base_model.ipynb"
 
 PIXELS = np.array([[0.0, 0.0, 0.0], [127.5, 127.5, 127.5], [255.0, 255.0, 255.0], [255.0, 0.0, 0.0]], "float32")
 
@@ -87,6 +97,34 @@ def test_published_depth_counts_the_layers_with_weights_and_params_match(applica
     keras.backend.clear_session()
 
 
+def _notebook_candidates() -> list[str]:
+    """The models of section 3's table, read from the notebook's ``candidates = [...]``."""
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    code = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+    match = re.search(r"^candidates = (\[.*?\])", code, re.S | re.M)
+    assert match, "notebook 06 no longer defines candidates = [...]: update this test"
+    return ast.literal_eval(match[1])
+
+
+def test_vgg16_is_the_largest_file_of_the_eight_shown_and_faster_than_resnet101():
+    candidates = _notebook_candidates()
+    assert len(candidates) == 8, "the text says 'the eight shown'"
+    assert max(candidates, key=lambda name: PUBLISHED[name]["size_mb"]) == "VGG16"
+    assert PUBLISHED["VGG16"]["cpu_ms"] < PUBLISHED["ResNet101"]["cpu_ms"]
+    ratio = PUBLISHED["EfficientNetB0"]["params_m"] / PUBLISHED["ResNet50V2"]["params_m"]
+    assert 0.15 < ratio < 0.25, "a fifth of ResNet50V2's parameters"
+    assert PUBLISHED["EfficientNetB0"]["cpu_ms"] >= PUBLISHED["ResNet50V2"]["cpu_ms"], "and no faster on a CPU"
+
+
+def test_on_the_published_cpu_figures_inceptionv3_beats_efficientnetb0_on_both_counts():
+    """Why the solutions decide the trade in code: the published column contradicts 'EfficientNetB0 is better'."""
+    names = ["EfficientNetB0", "InceptionV3", "Xception"]
+    assert PUBLISHED["InceptionV3"]["cpu_ms"] < PUBLISHED["EfficientNetB0"]["cpu_ms"]
+    assert PUBLISHED["InceptionV3"]["top1"] > PUBLISHED["EfficientNetB0"]["top1"]
+    front = pareto_front([PUBLISHED[n]["cpu_ms"] for n in names], [PUBLISHED[n]["top1"] for n in names])
+    assert [names[i] for i in front] == ["InceptionV3", "Xception"]
+
+
 def test_only_vgg16s_top_grows_with_the_image_size():
     with_top = [keras.applications.VGG16(weights=None, input_shape=(s, s, 3)).count_params() for s in (32, 64)]
     without = [
@@ -153,6 +191,16 @@ def test_random_rotation_takes_a_fraction_of_a_full_turn():
     np.testing.assert_array_equal(np.asarray(quarter(image, training=True))[0, :, :, 0], np.rot90(image[0, :, :, 0]))
 
 
+def test_keras_3_15_refuses_a_rotation_factor_of_20_and_accepts_0_2_as_72_degrees():
+    if tuple(int(part) for part in keras.__version__.split(".")[:2]) != (3, 15):
+        pytest.skip("notebook 06 states what Keras 3.15 does; its cell prints what other versions do")
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        keras.layers.RandomRotation(20)
+    low, high = keras.layers.RandomRotation(0.2).factor
+    assert (360 * low, 360 * high) == pytest.approx((-72.0, 72.0))
+    assert 360 * keras.layers.RandomRotation(20 / 360).factor[1] == pytest.approx(20.0)
+
+
 def test_augmentation_layers_pass_images_through_outside_training():
     layers = keras.Sequential(
         [keras.layers.RandomRotation(20 / 360, seed=0), keras.layers.RandomZoom(0.2, 0.2, seed=1)]
@@ -191,3 +239,13 @@ def test_low_resolution_keeps_the_shape_and_removes_fine_detail():
     colour = np.zeros((1, 64, 64, 3), "float32")
     colour[..., 0] = 200.0
     np.testing.assert_allclose(np.asarray(_low_resolution(colour)), colour, atol=1e-3)  # colour survives
+
+
+def test_bilinear_upsampling_of_8x8_images_gives_a_blur_not_blocks():
+    small = np.random.default_rng(0).uniform(0, 255, (1, 8, 8, 3)).astype("float32")
+    bilinear = np.asarray(tf.image.resize(small, (64, 64), method="bilinear"))
+    nearest = np.asarray(tf.image.resize(small, (64, 64), method="nearest"))
+    assert len(np.unique(nearest[0, 0, :, 0])) == 8, "nearest: 8 blocks of one value per row"
+    assert len(np.unique(bilinear[0, 0, :, 0])) > 32, "bilinear: values change smoothly across a row"
+    jumps = np.abs(np.diff(bilinear, axis=2)).max()
+    assert jumps < np.abs(np.diff(nearest, axis=2)).max() / 2, "no sharp edges between the 8×8 pixels"

@@ -11,7 +11,7 @@ import pytest
 
 from helpers.callbacks import model_path
 from helpers.config import find_root
-from helpers.models import PreprocessInput, hub_classifier, load_course_model
+from helpers.models import KNOWN_HUB_HANDLES, HubFeatureExtractor, PreprocessInput, hub_classifier, load_course_model
 from helpers.training import augmented_feature_extractor, compile_classifier
 
 SHAPE = (32, 32, 3)
@@ -44,7 +44,10 @@ def test_model_2s_recipe_loads_back_in_safe_mode_with_identical_predictions(tmp_
     assert int(loaded.optimizer.iterations) == 1, "compiled as saved, optimizer state included: it can train on"
 
 
-def test_the_course_layers_are_registered_and_load_in_safe_mode(tmp_path, tiny_hub_handle):
+def test_the_course_layers_are_registered_and_load_in_safe_mode(tmp_path, tiny_hub_handle, monkeypatch):
+    from helpers import models
+
+    monkeypatch.setattr(models, "KNOWN_HUB_HANDLES", models.KNOWN_HUB_HANDLES | {tiny_hub_handle})  # as if the course's
     inputs = keras.Input(SHAPE)
     outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(PreprocessInput("caffe")(inputs)))
     caffe = keras.Model(inputs, outputs, name="caffe")
@@ -98,3 +101,51 @@ def test_04_saves_its_model_to_a_fresh_path_loads_it_safely_and_says_why():
     assert "saved_path = model_path(" in code and "load_course_model(saved_path)" in code
     assert "safe_mode=False" not in code, "the notebook never turns safe mode off"
     assert "safe_mode" in text and "Lambda" in text and "bytecode" in text
+
+
+def _writing_saved_model(folder: Path, marker: Path) -> Path:
+    """A TF Hub-style feature-vector SavedModel whose graph writes ``marker`` every time it is called."""
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec([None, *SHAPE], tf.float32)])
+    def feature_vector(images):
+        with tf.control_dependencies([tf.io.write_file(str(marker), "the SavedModel's graph ran")]):
+            return tf.reduce_mean(images, axis=[1, 2])
+
+    module = tf.train.Checkpoint()
+    module.__call__ = feature_vector
+    module.variables, module.trainable_variables, module.regularization_losses = [], [], []
+    tf.saved_model.save(module, str(folder))
+    return folder
+
+
+def test_a_hub_layer_naming_an_unknown_savedmodel_is_refused_in_safe_mode_and_never_runs(tmp_path):
+    marker = tmp_path / "written.txt"
+    handle = str(_writing_saved_model(tmp_path / "writer", marker))
+    assert handle not in KNOWN_HUB_HANDLES
+    model = keras.Sequential([keras.Input(SHAPE), HubFeatureExtractor(handle), keras.layers.Dense(2)])
+    model.predict_on_batch(_images())
+    assert marker.exists(), "the test's SavedModel does write when it runs"
+    marker.unlink()
+    path = model_path("writer", root=tmp_path)
+    model.save(path)
+
+    with pytest.raises(ValueError) as refused:
+        load_course_model(path)  # safe_mode=True
+    message = str(refused.value)
+    assert handle in message and "not one of the course's TF Hub handles" in message
+    assert "safe_mode=False" in message and "TFSMLayer" in message
+    with pytest.raises(ValueError, match="not one of the course's TF Hub handles"):
+        keras.saving.load_model(path)  # Keras's own default is safe mode too
+    assert not marker.exists(), "refused before the graph could run: nothing was written"
+
+    trusted = load_course_model(path, safe_mode=False)  # a file this test made
+    trusted.predict_on_batch(_images())
+    assert marker.exists(), "with safe mode off the same file loads and its graph runs"
+
+
+def test_every_known_hub_handle_is_a_course_backbone():
+    from helpers.backbones import BACKBONES
+
+    assert KNOWN_HUB_HANDLES == {spec.hub_handle for spec in BACKBONES.values() if spec.hub_handle}
+    assert all(handle.startswith("https://tfhub.dev/") for handle in KNOWN_HUB_HANDLES)
