@@ -41,8 +41,10 @@ COLUMNS = (
     "epochs",
     "val_accuracy",
     "val_loss",
+    "val_images",
     "test_accuracy",
     "test_loss",
+    "test_images",
     "seconds",
     "seconds_per_epoch",
     "profile",
@@ -51,9 +53,72 @@ COLUMNS = (
     "keras",
 )
 #: Columns only the CSV keeps: where and with what a row was run, and a figure derived from two others.
-CSV_ONLY = frozenset({"seconds_per_epoch", "machine", "tensorflow", "keras"})
+CSV_ONLY = frozenset({"seconds_per_epoch", "machine", "tensorflow", "keras", "val_images", "test_images"})
 #: The columns :func:`results_table` prints: :data:`COLUMNS` without :data:`CSV_ONLY`.
 TABLE_COLUMNS = tuple(column for column in COLUMNS if column not in CSV_ONLY)
+
+
+def accuracy_interval(accuracy: float, images: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% interval of an accuracy measured on ``images`` images (Wilson's score interval).
+
+    Used by :func:`helpers.results.with_interval` (notebook 01, section 8).
+
+    An accuracy on a few hundred images is noisy: each image is ``1 / images`` of it, and a second
+    sample of the same size would give a different figure. Two accuracies whose intervals overlap
+    are a tie as far as these images can tell (:func:`compare_accuracies`).
+
+    Example:
+        >>> low, high = accuracy_interval(0.9, 200)
+        >>> f"{low:.3f} to {high:.3f}"
+        '0.851 to 0.934'
+    """
+    if images <= 0:
+        raise ValueError("an accuracy needs at least one image to have an interval")
+    centre = (accuracy + z * z / (2 * images)) / (1 + z * z / images)
+    half = z / (1 + z * z / images) * (accuracy * (1 - accuracy) / images + z * z / (4 * images * images)) ** 0.5
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def with_interval(accuracy: float, images: int | None) -> str:
+    """``"90.0% (85.1-93.4)"``: an accuracy and its 95% interval; the accuracy alone without a number of images.
+
+    Used by :func:`helpers.training.fit_and_record` (notebook 01, section 8).
+
+    Example:
+        >>> with_interval(0.9, 200), with_interval(0.9, None)
+        ('90.0% (85.1-93.4)', '90.0%')
+    """
+    if not images:
+        return f"{accuracy:.1%}"
+    low, high = accuracy_interval(accuracy, images)
+    return f"{accuracy:.1%} ({100 * low:.1f}-{100 * high:.1f})"
+
+
+def compare_accuracies(results: Mapping[str, tuple[float, int]]) -> str:
+    """Which of several models is better, in words, calling a difference inside the 95% intervals a tie.
+
+    Not used in a lesson yet; what a comparison of models says when their accuracies are this close.
+
+    ``results`` maps a name to ``(accuracy, images)``, measured on the same (validation) images.
+
+    Example:
+        >>> print(compare_accuracies({"A": (0.91, 200), "B": (0.86, 200)}))
+        A 91.0% (86.2-94.2) and B 86.0% (80.5-90.1): a tie (5.0 points apart, inside the 95% intervals).
+        >>> print(compare_accuracies({"A": (0.95, 1000), "B": (0.85, 1000)}))
+        A 95.0% (93.5-96.2) beats B 85.0% (82.7-87.1) by 10.0 points (outside the 95% intervals).
+    """
+    ranked = sorted(results.items(), key=lambda item: -item[1][0])
+    (best, (top, images)), lines = ranked[0], []
+    best_low, _ = accuracy_interval(top, images)
+    for name, (accuracy, count) in ranked[1:]:
+        _, high = accuracy_interval(accuracy, count)
+        points = 100 * (top - accuracy)
+        shown = f"{best} {with_interval(top, images)}", f"{name} {with_interval(accuracy, count)}"
+        if high >= best_low:
+            lines.append(f"{shown[0]} and {shown[1]}: a tie ({points:.1f} points apart, inside the 95% intervals).")
+        else:
+            lines.append(f"{shown[0]} beats {shown[1]} by {points:.1f} points (outside the 95% intervals).")
+    return "\n".join(lines)
 
 
 def results_path(path: str | Path | None = None) -> Path:
@@ -93,6 +158,8 @@ def record(
     backbone: str = "",
     val_metrics: Mapping[str, float] | None = None,
     path: str | Path | None = None,
+    val_images: int | None = None,
+    test_images: int | None = None,
 ) -> dict[str, Any]:
     """Append one experiment's row to the results table and return it.
 
@@ -107,6 +174,8 @@ def record(
         seconds: how long this ``fit`` took; ``seconds_per_epoch`` divides it by the epochs it ran.
         val_metrics: the final figures on the validation set; by default the last epoch's
             ``val_accuracy`` and ``val_loss`` of ``history`` (fit with ``validation_data=val_data``).
+        val_images, test_images: how many images the two accuracies were measured on, so that
+            tables show each with its 95% interval (:func:`accuracy_interval`).
 
     The row also names the machine (processor, cores) and the TensorFlow and Keras versions, so a
     number can always be traced to where it was measured.
@@ -137,8 +206,10 @@ def record(
         "epochs": (epochs[-1] + 1) if epochs else 0,
         "val_accuracy": round(float(val_metrics["accuracy"]), 4),
         "val_loss": round(float(val_metrics["loss"]), 4),
+        "val_images": "" if val_images is None else int(val_images),
         "test_accuracy": round(float(test_metrics["accuracy"]), 4),
         "test_loss": round(float(test_metrics["loss"]), 4),
+        "test_images": "" if test_images is None else int(test_images),
         "seconds": round(float(seconds), 1),
         "seconds_per_epoch": round(float(seconds) / max(1, len(epochs)), 2),
         "profile": config.load_profile().name,
@@ -191,13 +262,22 @@ def results_table(path: str | Path | None = None) -> str:
         >>> print(results_table())  # doctest: +SKIP
         experiment   notebook  backbone  train_images  epochs  test_accuracy ...
     """
-    rows = sorted(load_results(path), key=lambda r: r["notebook"])
+    rows = [_shown(row) for row in sorted(load_results(path), key=lambda r: r["notebook"])]
     if not rows:
         return "No results recorded yet."
     widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in TABLE_COLUMNS}
     lines = ["  ".join(c.ljust(widths[c]) for c in TABLE_COLUMNS)]
     lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in TABLE_COLUMNS) for r in rows]
     return "\n".join(lines)
+
+
+def _shown(row: Mapping[str, str]) -> dict[str, str]:
+    """A results row as tables show it: each accuracy with its 95% interval when the row has its image count."""
+    shown = dict(row)
+    for split in ("val", "test"):
+        images = row.get(f"{split}_images") or ""
+        shown[f"{split}_accuracy"] = with_interval(float(row[f"{split}_accuracy"]), int(images) if images else None)
+    return shown
 
 
 def plot_results(path: str | Path | None = None, title: str = "Test accuracy of every experiment"):

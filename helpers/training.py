@@ -17,7 +17,7 @@ import numpy as np
 
 from helpers import config
 from helpers._internal import resume as resume_run
-from helpers.results import record
+from helpers.results import record, with_interval
 
 
 def data_augmentation(seed: int = config.DEFAULT_SEED) -> keras.Sequential:
@@ -150,11 +150,13 @@ def fit_and_record(
     row = record(
         experiment, model, history, test_metrics, notebook=experiment.split("_")[0],
         train_images=count_examples(train_data), seconds=seconds, backbone=backbone,
+        val_images=count_examples(val_data), test_images=count_examples(test_data),
     )  # fmt: skip
     attempt.finish()
     print(
-        f"{experiment}: validation accuracy {row['val_accuracy']:.1%} | test accuracy {row['test_accuracy']:.1%}, "
-        f"test loss {row['test_loss']:.3f} on the full test set ({seconds:.0f} s of training)"
+        f"{experiment}: validation accuracy {with_interval(row['val_accuracy'], row['val_images'])} | test accuracy "
+        f"{with_interval(row['test_accuracy'], row['test_images'])}, test loss {row['test_loss']:.3f} on the full "
+        f"test set ({seconds:.0f} s of training; in brackets the 95% intervals)"
     )
     return history, test_metrics
 

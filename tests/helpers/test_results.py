@@ -39,7 +39,7 @@ def test_record_appends_rows_with_every_column(tmp_path):
     assert row["epochs"] == 10 and row["backbone"] == "m"
     lines = path.read_text().splitlines()
     assert lines[0].split(",") == list(results.COLUMNS) and len(lines) == 3
-    assert lines[1].startswith("a,01,mobilenet_v2_035,750,5,0.55,1.5,0.6123,1.2,12.3,2.47,")
+    assert lines[1].startswith("a,01,mobilenet_v2_035,750,5,0.55,1.5,,0.6123,1.2,,12.3,2.47,")
     import keras
 
     assert row["keras"] == keras.__version__ and "cores" in row["machine"] and row["tensorflow"]
@@ -117,7 +117,7 @@ def test_table_and_plot_keep_the_latest_row_per_experiment(tmp_path):
     )
     table = results.results_table(path).splitlines()
     assert table[0].startswith("experiment") and [line.split()[0] for line in table[1:]] == ["b", "a"]
-    assert "0.6" in table[2] and len(results.load_results(path, latest_only=False)) == 3
+    assert "60.0%" in table[2] and len(results.load_results(path, latest_only=False)) == 3
     fig = results.plot_results(path)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["b\nx, 7 training images", "a\nx, 7 training images"]
@@ -142,3 +142,19 @@ def test_summary_cli_writes_the_plot(tmp_path, capsys):
     )
     assert results.main(["summary", str(tmp_path)]) == 0
     assert (tmp_path / "results.png").exists() and "experiment" in capsys.readouterr().out
+
+
+def test_accuracies_are_shown_with_their_interval_and_a_small_gap_is_a_tie(tmp_path):
+    path = tmp_path / "results.csv"
+    common = dict(notebook="01", train_images=7, seconds=1, path=path, backbone="x")
+    results.record("wide", None, _history([0]), {"accuracy": 0.9, "loss": 1}, val_images=200, test_images=50, **common)
+    results.record("bare", None, _history([0]), {"accuracy": 0.9, "loss": 1}, **common)
+    table = results.results_table(path).splitlines()
+    assert "90.0% (78.6-95.7)" in table[1], "50 test images: an interval about 17 points wide"
+    assert "(" not in table[2], "a row without image counts shows the accuracy alone"
+    low, high = results.accuracy_interval(0.5, 200)
+    assert 0.43 < low < 0.44 and 0.56 < high < 0.57, "one image is 0.5 points; the interval about +-7"
+    assert "a tie" in results.compare_accuracies({"a": (0.89, 200), "b": (0.835, 200)}), "5.5 points on 200 images"
+    assert "beats" in results.compare_accuracies({"a": (0.89, 2000), "b": (0.835, 2000)})
+    with pytest.raises(ValueError, match="at least one image"):
+        results.accuracy_interval(0.5, 0)

@@ -176,11 +176,16 @@ def test_the_top_30_layers_are_a_fifth_of_the_learners_and_most_of_the_parameter
 def test_the_reference_run_the_notebook_quotes_is_the_courses_own():
     rows = {row["experiment"]: row for row in csv.DictReader((ROOT / "results" / "reference_offline.csv").open())}
     (text,) = [cell for cell in _markdown() if cell.startswith("### Reference figures")]
-    figures = [f"{100 * float(rows[name]['val_accuracy']):.1f}%" for name in (
-        "05_head_only", "05_whole_model_fine_tuned", "05_top_fine_tuned"
-    )]
-    quoted = re.search(r"(\d+\.\d)% validation accuracy after training.*?(\d+\.\d)% after fine-tuning the whole "
-                       r"model, and (\d+\.\d)% after", text, re.S)
+    figures = [
+        f"{100 * float(rows[name]['val_accuracy']):.1f}%"
+        for name in ("05_head_only", "05_whole_model_fine_tuned", "05_top_fine_tuned")
+    ]
+    quoted = re.search(
+        r"(\d+\.\d)% validation accuracy after training.*?(\d+\.\d)% after fine-tuning the whole "
+        r"model, and (\d+\.\d)% after",
+        text,
+        re.S,
+    )
     assert quoted, "the reference figures paragraph changed: update this test"
     assert [f"{value}%" for value in quoted.groups()] == figures
     assert "34 validation images" in text and "one validation image" in text
