@@ -234,7 +234,7 @@ def build_feature_extractor(
     The base is called with ``training=False`` to state the intent. Whether ``fit`` respects
     it inside a Functional model depends on the Keras version (Keras 3.0-3.15 pass the outer
     ``training=True`` through; notebook 02 shows what the installed one does). What keeps
-    the base's BatchNormalization layers in inference mode on every version is that they
+    the base's BatchNormalization layers in inference mode (in Keras 3 and in tf.keras since TF 2.0) is that they
     stay frozen, which :func:`unfreeze_last` guarantees. Compile the model before its first
     ``fit``: the trainable weights are read then (see :func:`unfreeze_last`).
 

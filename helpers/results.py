@@ -61,7 +61,7 @@ TABLE_COLUMNS = tuple(column for column in COLUMNS if column not in CSV_ONLY)
 def accuracy_interval(accuracy: float, images: int, z: float = 1.96) -> tuple[float, float]:
     """The 95% interval of an accuracy measured on ``images`` images (Wilson's score interval).
 
-    Used by :func:`helpers.results.with_interval` (notebook 01, section 8).
+    Taught in notebook 01, section 12 ("Compare the experiments").
 
     An accuracy on a few hundred images is noisy: each image is ``1 / images`` of it, and a second
     sample of the same size would give a different figure. Two accuracies whose intervals overlap
@@ -97,7 +97,7 @@ def with_interval(accuracy: float, images: int | None) -> str:
 def compare_accuracies(results: Mapping[str, tuple[float, int]]) -> str:
     """Which of several models is better, in words, calling a difference inside the 95% intervals a tie.
 
-    Not used in a lesson yet; what a comparison of models says when their accuracies are this close.
+    Taught in notebook 01, section 12 ("Compare the experiments").
 
     ``results`` maps a name to ``(accuracy, images)``, measured on the same (validation) images.
 

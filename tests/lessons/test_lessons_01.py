@@ -77,3 +77,78 @@ def test_tfsmlayer_gives_the_same_features_and_hands_keras_the_parameters(tiny_h
     assert counted == course.module_params > 0
     assert keras.Sequential([keras.Input(INPUT_SHAPE), course]).count_params() == 0
     assert not tfsm.trainable_weights
+
+
+# --------------------------------------------------------------------------- what the prose may claim
+
+
+def _cells(path=NOTEBOOK, kind=None):
+    cells = json.loads(path.read_text())["cells"]
+    return ["".join(c["source"]) for c in cells if kind is None or c["cell_type"] == kind]
+
+
+def test_resnet50_v2_is_dated_2016_with_its_paper():
+    text = "\n".join(_cells(kind="markdown"))
+    assert "arxiv.org/abs/1603.05027" in text and "2016" in text
+    assert "(2015)" not in text
+
+
+def test_no_code_cell_types_a_published_timing_and_section_9_reads_the_run():
+    """Timings come from helpers.backbones.PUBLISHED or from the learner's run, never typed into a cell."""
+    import ast
+
+    from helpers.backbones import PUBLISHED
+
+    published = {PUBLISHED[name][key] for name in ("ResNet50V2", "EfficientNetB0") for key in ("cpu_ms", "gpu_ms")}
+    code = _cells(kind="code")
+    typed = set()
+    for source in code:
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, float):
+                typed.add(node.value)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                typed |= {value for value in published if str(value) in node.value}
+    assert not typed & published
+    assert any("seconds_per_epoch" in source and "load_results" in source for source in code)
+    assert "deeper" not in "\n".join(_cells(kind="markdown"))
+
+
+def test_models_are_compared_and_their_mistakes_studied_on_the_validation_set():
+    code = _cells(kind="code")
+    assert not any("plot_results(" in source for source in code), "a test-accuracy chart invites choosing on it"
+    (mistakes,) = [source for source in code if "plot_top_losses(" in source]
+    assert "predict_dataset(candidates[best_name], val_data)" in mistakes
+    assert "test" not in mistakes.replace("check:", "")
+    (comparison,) = [source for source in code if "compare_accuracies(" in source]
+    assert '["val_accuracy"]' in comparison and "test" not in comparison
+
+
+def test_the_solutions_split_is_photo_folders_split(tiny_data):
+    """Exercise 3 of the solutions rebuilds photo_folder's split from the file names to pick an unseen photo."""
+    from helpers.data import count_examples, photo_folder
+
+    folder = tiny_data / "train"
+    _, val, _ = photo_folder(folder, (32, 32), 4, validation_split=0.2, min_per_class=4, seed=7)
+    split_train, split_val = keras.utils.image_dataset_from_directory(
+        folder,
+        validation_split=0.2,
+        subset="both",
+        seed=7,
+        image_size=(32, 32),
+        batch_size=4,
+        label_mode="categorical",
+    )
+    assert len(split_val.file_paths) == count_examples(val)
+    assert not set(split_train.file_paths) & set(split_val.file_paths)
+    labels = [np.asarray(y).argmax(axis=1) for _, y in val]
+    split_labels = [np.asarray(y).argmax(axis=1) for _, y in split_val]
+    np.testing.assert_array_equal(np.concatenate(labels), np.concatenate(split_labels))
+
+
+def test_the_solutions_predict_a_validation_photo():
+    solutions = NOTEBOOK.parent / "solutions" / f"{NOTEBOOK.stem}_solutions.ipynb"
+    code = _cells(solutions, kind="code")
+    (picked,) = [source for source in code if "photo = " in source]
+    assert "split_val.file_paths" in picked and "not in training_files" in picked
+    (predicted,) = [source for source in code if "model.predict(image" in source]
+    assert code.index(predicted) > code.index(picked)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 
 import keras
 import numpy as np
@@ -15,7 +16,7 @@ import pytest
 from helpers.callbacks import checkpoint_callback, checkpoint_path, history_logger, latest_checkpoint, model_variant
 from helpers.config import find_root
 from helpers.data import image_folders
-from helpers.models import build_feature_extractor, trainable_layer_names
+from helpers.models import build_feature_extractor, count_params, trainable_layer_names
 from helpers.training import augmented_feature_extractor, compile_classifier, data_augmentation
 
 SIZE = 32
@@ -109,7 +110,7 @@ def test_dropout_in_the_base_mobilenet_none_efficientnet_some():
         feature_model = _feature_model(model)
         inference = np.asarray(feature_model(x, training=False))
         np.testing.assert_array_equal(inference, np.asarray(feature_model(x, training=False)))
-        if not has_dropout:  # frozen BatchNorm runs in inference mode on every Keras version
+        if not has_dropout:  # frozen BatchNorm runs in inference mode (Keras 3, tf.keras since TF 2.0)
             np.testing.assert_allclose(np.asarray(feature_model(x, training=True)), inference, rtol=1e-5, atol=1e-6)
 
 
@@ -124,8 +125,53 @@ def test_03_keeps_the_names_04_and_the_solutions_rely_on():
         '"03_model_1_1_percent_aug"',
         '"03_feature_extraction_100_percent"',
         '"03_cached_features_10_percent"',
+        '"03_from_scratch_10_percent"',
     ):
         assert needed in lesson, needed
+    assert "03_random_init_10_percent" not in lesson, "the frozen random backbone measured a dead network"
+    unfreeze = lesson.index('model_scratch.get_layer("base").trainable = True')
+    assert unfreeze < lesson.index("compile_classifier(model_scratch)"), "recompile after changing trainable"
     solutions = _source(NOTEBOOKS / "solutions" / "03_data_size_experiments_solutions.ipynb")
     new = re.findall(r'experiment="([^"]+)"', solutions)
     assert new and all(name.startswith("03s_") for name in new), new
+
+
+def test_a_checkpoint_loads_silently_without_augmentation_and_at_another_size(tmp_path):
+    """03, "What must match, and what loads silently": weights are matched by layer class and position."""
+    saved = augmented_feature_extractor("mobilenet_v2_035", (48, 48, 3), 3, 1, name="model_2", weights=None)
+    path = tmp_path / "checkpoint.weights.h5"
+    saved.save_weights(path)
+
+    other = build_feature_extractor("mobilenet_v2_035", SHAPE, 3, name="no_augmentation_32px", weights=None)
+    assert "augmentation" not in [layer.name for layer in other.layers]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        other.load_weights(path)  # another image size, no augmentation: no error, no warning
+    for ours, theirs in zip(other.get_weights(), saved.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+    with pytest.raises(ValueError, match="could not be loaded"):
+        build_feature_extractor("mobilenet_v2_035", SHAPE, 4, weights=None).load_weights(path)
+
+
+def test_a_frozen_random_backbone_gives_the_head_nothing_to_learn_from():
+    """Why 03 trains its from-scratch baseline with every layer trainable, not with a frozen random base."""
+    model = build_feature_extractor("mobilenet_v2_035", SHAPE, 3, weights=None)
+    x = np.random.default_rng(2).uniform(0, 255, (8, *SHAPE)).astype("float32")
+    features = np.asarray(_feature_model(model)(x, training=False))
+    assert np.abs(features).max() < 1e-6, "the features are all but zero"
+
+
+def test_the_from_scratch_baseline_trains_every_layer():
+    model = augmented_feature_extractor("mobilenet_v2_035", SHAPE, 3, 1, name="from_scratch", weights=None)
+    head_only = count_params(model)["trainable"]
+    base = model.get_layer("base")
+    base.trainable = True
+    compile_classifier(model)
+    assert all(layer.trainable for layer in base.layers)
+    assert count_params(model)["trainable"] > 10 * head_only
+    first_conv = next(layer for layer in base.layers if isinstance(layer, keras.layers.Conv2D))
+    before = first_conv.get_weights()[0]
+    x = np.random.default_rng(3).uniform(0, 255, (8, *SHAPE)).astype("float32")
+    model.fit(x, keras.utils.to_categorical(np.arange(8) % 3, 3), epochs=1, verbose=0)
+    assert not np.allclose(before, first_conv.get_weights()[0]), "the backbone's first layer learns too"

@@ -6,10 +6,16 @@ training function live here.
 
 from __future__ import annotations
 
+import json
+
+import h5py
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from helpers.config import find_root
 from helpers.models import (
     count_params,
     load_backbone,
@@ -23,6 +29,7 @@ from helpers.training import augmented_feature_extractor, compile_classifier, da
 BACKBONE = "mobilenet_v2_035"
 SHAPE = (32, 32, 3)
 KERAS_3_15_OR_OLDER = tuple(int(part) for part in keras.version().split(".")[:2]) <= (3, 15)
+NOTEBOOKS = find_root() / "notebooks"
 
 
 def _model_2(name="model_2"):
@@ -138,7 +145,7 @@ def test_frozen_batchnorm_keeps_its_moving_mean_in_fit(trainable_bn):
     model.fit(x, y, epochs=1, batch_size=8, verbose=0)
     moved = not np.allclose(before, keras.ops.convert_to_numpy(norm.moving_mean))
     if not trainable_bn:
-        assert not moved, "a frozen BatchNorm runs in inference mode on every Keras version"
+        assert not moved, "a frozen BatchNorm runs in inference mode (Keras 3, tf.keras since TF 2.0)"
     elif KERAS_3_15_OR_OLDER:
         assert moved, "Keras <= 3.15 passes fit's training=True past training=False (notebook 04, section 8)"
 
@@ -153,3 +160,116 @@ def test_top_losses_highest_first_and_above_log_k_always_wrong():
     for i, loss in zip(worst, losses, strict=True):
         if loss > np.log(5):
             assert probabilities[i].argmax() != y_true[i]
+
+
+def _source(path) -> str:
+    return "\n".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"])
+
+
+def test_a_trained_models_weights_file_holds_its_optimizer_state(tmp_path):
+    """04, section 3: a .weights.h5 of a compiled, trained model has an optimizer group; one of a fresh model not."""
+    model, _, x, y = _toy()
+    fresh = tmp_path / "fresh.weights.h5"
+    model.save_weights(fresh)
+    compile_classifier(model)
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    trained = tmp_path / "trained.weights.h5"
+    model.save_weights(trained)
+    with h5py.File(fresh, "r") as handle:
+        assert "optimizer" not in handle and "layers" in handle
+    with h5py.File(trained, "r") as handle:
+        assert {"layers", "optimizer"} <= set(handle)
+        shapes = [handle["optimizer/vars"][key].shape for key in sorted(handle["optimizer/vars"], key=int)]
+    kernel = tuple(model.get_layer("hidden").kernel.shape)
+    assert shapes.count(kernel) == 2, "Adam's two running averages of the kernel"
+
+    reloaded, _, _, _ = _toy()
+    reloaded.load_weights(trained)  # not compiled: the optimizer's state is skipped without a word
+    compile_classifier(reloaded)
+    assert int(reloaded.optimizer.iterations) == 0, "04's fine-tuning starts with a fresh Adam"
+
+
+def test_the_backup_resumes_adams_state(tmp_path):
+    """04, section 6: BackupAndRestore's .weights.h5 brings the optimizer's step count back with the weights."""
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    class AtStart(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.iterations = int(self.model.optimizer.iterations)
+
+    model, _, x, y = _toy()
+    compile_classifier(model)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(
+            x,
+            y,
+            epochs=4,
+            batch_size=8,
+            verbose=0,
+            callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path)), Interrupt()],
+        )
+    done = int(model.optimizer.iterations)
+    assert done == 2 * 4
+
+    again, _, _, _ = _toy()
+    compile_classifier(again)
+    at_start = AtStart()
+    history = again.fit(
+        x, y, epochs=4, batch_size=8, verbose=0, callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path)), at_start]
+    )
+    assert at_start.iterations == done, "Adam continues from the backup's step count"
+    assert history.epoch == [2, 3]
+
+
+@pytest.mark.parametrize(
+    ("backbone", "momentum", "fraction"),
+    [
+        ("mobilenet_v2_035", 0.999, 0.11),
+        ("efficientnet_b0", 0.99, 0.70),
+    ],
+)
+def test_batchnorm_momentum_and_how_far_120_steps_move_it(backbone, momentum, fraction):
+    """04, section 8: the drift in a short run depends on the backbone's BatchNorm momentum."""
+    base = load_backbone(backbone, SHAPE, weights=None)
+    momenta = {layer.momentum for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)}
+    assert momenta == {momentum}
+    assert abs((1 - momentum**120) - fraction) < 0.01
+
+
+def test_initial_epoch_numbers_the_epochs_and_tensorboard_logs_them(tmp_path):
+    """04, sections 6 and 11: fit(initial_epoch=3, epochs=5) runs epochs 3 and 4; the event files say the same."""
+    model, _, x, y = _toy()
+    compile_classifier(model)
+    history = model.fit(
+        x,
+        y,
+        validation_data=(x[:8], y[:8]),
+        initial_epoch=3,
+        epochs=5,
+        verbose=0,
+        callbacks=[keras.callbacks.TensorBoard(log_dir=str(tmp_path))],
+    )
+    assert history.epoch == [3, 4]
+    for split, key in (("train", "accuracy"), ("validation", "val_accuracy")):
+        events = EventAccumulator(str(tmp_path / split), size_guidance={"tensors": 0})
+        events.Reload()
+        logged = [
+            (event.step, float(tf.make_ndarray(event.tensor_proto))) for event in events.Tensors("epoch_accuracy")
+        ]
+        assert [step for step, _ in logged] == history.epoch
+        np.testing.assert_allclose([value for _, value in logged], history.history[key], rtol=1e-6)
+
+
+def test_04_says_what_holds_and_compares_depth_at_equal_epochs():
+    lesson = _source(NOTEBOOKS / "04_fine_tuning.ipynb")
+    solutions = _source(NOTEBOOKS / "solutions" / "04_fine_tuning_solutions.ipynb")
+    assert "holds weights only" not in lesson and "on every Keras version" not in lesson
+    assert "on every version" not in lesson
+    assert "h5py.File(model_2_checkpoint" in lesson, "section 3 opens the checkpoint"
+    assert "EventAccumulator" in lesson and "04_tensorboard_scalars" in lesson, "TensorBoard is shown, not only named"
+    assert "fine_tune_epochs * 2" not in lesson and "fine_tune_epochs * 2" not in solutions
+    assert "fine_tune_end = fine_tune_start + profile.fine_tune_epochs  #" in solutions

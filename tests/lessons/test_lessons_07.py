@@ -107,3 +107,123 @@ def test_the_citation_parser_reads_every_form():
         ("04", "E"),
         ("03", "Model 2"),
     ]
+
+
+# --------------------------------------------------------------------------- the claims of Q11, Q14, Q18 and Q20
+
+
+def _answer(number: int) -> str:
+    return next(markdown for n, _, markdown, _ in _questions() if n == number)
+
+
+def _toy(num_classes: int = 2):
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(8, name="hidden"), keras.layers.Dense(num_classes, name="head")]
+    )
+
+
+def _compiled(model):
+    import keras
+
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    return model
+
+
+def _toy_data():
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(16, 4)).astype("float32"), rng.normal(size=(16, 2)).astype("float32")
+
+
+def _arrays(path: Path) -> list[str]:
+    import h5py
+
+    found: list[str] = []
+    with h5py.File(path, "r") as handle:
+        handle.visititems(lambda name, item: found.append(name) if isinstance(item, h5py.Dataset) else None)
+    return found
+
+
+def test_q11_and_q12_say_which_versions_freeze_batchnorm():
+    for number in (11, 12):
+        assert "every version" not in _answer(number) and "every Keras version" not in _answer(number)
+        assert "in Keras 3 and in tf.keras since TF 2.0" in _answer(number)
+
+
+def test_q18_a_weights_file_holds_the_optimizer_once_compiled_and_trained(tmp_path):
+    import numpy as np
+
+    x, y = _toy_data()
+    bare = _toy()
+    bare.save_weights(tmp_path / "bare.weights.h5")
+    assert not [name for name in _arrays(tmp_path / "bare.weights.h5") if name.startswith("optimizer/")]
+
+    trained = _compiled(_toy())
+    trained.fit(x, y, epochs=1, verbose=0)
+    trained.save_weights(tmp_path / "trained.weights.h5")
+    stored = _arrays(tmp_path / "trained.weights.h5")
+    optimizer = [name for name in stored if name.startswith("optimizer/vars/")]
+    # the step count, the learning rate, and Adam's two averages for each of the 4 weights
+    assert len(optimizer) == 2 + 2 * len(trained.weights)
+    # the layers are filed by type and position, not by the names "hidden" and "head"
+    assert {name.split("/vars/")[0] for name in stored if name.startswith("layers/")} == {
+        "layers/dense",
+        "layers/dense_1",
+    }
+    rebuilt = _toy()  # never compiled: the optimizer's variables are ignored
+    rebuilt.load_weights(tmp_path / "trained.weights.h5")
+    np.testing.assert_allclose(rebuilt.predict(x, verbose=0), trained.predict(x, verbose=0), rtol=1e-6)
+    assert "optimizer/vars/" in _answer(18) and "weights only" not in _answer(18)
+
+
+def test_q14_only_the_callback_reads_the_epoch_and_a_recompile_resets_the_step_count():
+    import keras
+
+    x, y = _toy_data()
+    model = _compiled(_toy())
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert int(model.optimizer.iterations) == 4
+    seen = []
+    scheduler = keras.callbacks.LearningRateScheduler(lambda epoch, rate: seen.append(epoch) or rate)
+    history = model.fit(x, y, initial_epoch=2, epochs=4, batch_size=8, verbose=0, callbacks=[scheduler])
+    assert seen == history.epoch == [2, 3]
+    assert int(model.optimizer.iterations) == 8  # initial_epoch did not touch the step count
+
+    schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, decay_steps=1, decay_rate=0.5)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert int(model.optimizer.iterations) == 2  # a recompile starts the schedule from its first step again
+
+
+@pytest.mark.parametrize("stop, trained", [(3, 2), (4, 3)])
+def test_q14_history_epoch_minus_one_reuses_a_number_and_epochs_decides_how_many_run(stop, trained):
+    x, y = _toy_data()
+    model = _compiled(_toy())
+    first = model.fit(x, y, epochs=2, verbose=0)
+    again = model.fit(x, y, initial_epoch=first.epoch[-1], epochs=stop, verbose=0)
+    assert again.epoch[0] == first.epoch[-1] and len(again.epoch) == trained
+    assert "depends on `epochs=`" in _answer(14)
+
+
+def test_q20_counts_the_models_notebook_06_shows():
+    import ast
+
+    from helpers.backbones import PUBLISHED
+
+    (path,) = NOTEBOOKS.glob("06_*.ipynb")
+    candidates = None
+    for cell in _cells(path):
+        if cell["cell_type"] == "code" and "candidates = [" in _source(cell):
+            for node in ast.walk(ast.parse(_source(cell))):
+                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "candidates":
+                    candidates = ast.literal_eval(node.value)
+    assert candidates is not None, "notebook 06 no longer lists its candidates"
+    words = {8: "eight", 9: "nine", 10: "ten", 7: "seven", 6: "six"}
+    answer = re.sub(r"\s+", " ", _answer(20))
+    assert f"the largest file of the {words[len(candidates)]} models notebook 06 shows" in answer
+    assert max(candidates, key=lambda name: PUBLISHED[name]["size_mb"]) == "VGG16"
+    assert "largest file of all" not in answer
