@@ -75,6 +75,7 @@ def _xdist_group(item: pytest.Item) -> str:
     return str(path)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups into the test ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:  # a file's tests stay together: a notebook's cells run in order, fixtures are built once
         item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))

@@ -197,7 +197,8 @@ def history_logger(checkpoint: str | Path) -> keras.callbacks.CSVLogger:
 
     Taught in notebook 03, section 5 ("Model 2: 10% of the data, with augmentation and a checkpoint").
 
-    A checkpoint holds weights only; this file keeps the training curves that led to them.
+    A checkpoint holds the weights (and, once trained, the optimizer state), not the curves that led to
+    them: this file does.
 
     Example:
         >>> callbacks = [checkpoint_callback(ckpt), history_logger(ckpt)]  # doctest: +SKIP

@@ -115,7 +115,7 @@ def fit_and_record(
     ``epochs`` is the epoch to stop at, as in ``model.fit`` (the profile's epochs by default): to continue
     a model for 5 more epochs pass ``initial_epoch=len(history.epoch)`` and ``epochs=len(history.epoch) + 5``.
     With ``resume=True`` every epoch is backed up, and running the same cell again after an interruption
-    (Ctrl-C, a kernel restart) continues where it stopped (notebook 04, "When a run is interrupted").
+    (Ctrl-C, a kernel restart) continues where it stopped (notebook 04, "If training is interrupted").
 
     Returns:
         ``(history, test_metrics)`` where ``test_metrics`` is ``evaluate(..., return_dict=True)``.

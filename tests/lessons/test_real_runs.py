@@ -88,9 +88,10 @@ def test_fine_tuning_does_not_lose_to_its_feature_extractor(rows):
         assert accuracy(rows, tuned) >= accuracy(rows, extractor) - 0.01, f"{tuned} fell below {extractor}"
 
 
-def test_imagenet_weights_beat_random_weights(rows):
-    gap = accuracy(rows, "03_model_2_10_percent_aug") - accuracy(rows, "03_random_init_10_percent")
-    assert gap >= 0.40, f"pretraining bought only {gap:+.1%}"
+def test_imagenet_weights_beat_training_from_scratch(rows):
+    # the same architecture and data, every layer trained from random weights for the same epochs
+    gap = accuracy(rows, "03_model_2_10_percent_aug") - accuracy(rows, "03_from_scratch_10_percent")
+    assert gap >= 0.25, f"pretraining bought only {gap:+.1%} over training from scratch"
 
 
 def test_the_hub_model_matches_keras_applications_with_the_same_weights(rows):
