@@ -29,11 +29,11 @@ $(STAMP): $(LAB) requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $(STAMP)
 
-# Both cores (pytest-xdist). --dist loadgroup, with the groups conftest.py gives and in its order (the real-data
-# suite first), keeps a file's tests on one worker, each notebook's cells in order, and the notebooks that read an
-# earlier one's files after it on the same worker.
+# Both cores (pytest-xdist). conftest.py's scheduler keeps a file's tests on one worker, each notebook's cells in
+# order, and the notebooks that read an earlier one's files after it on the same worker; --no-loadscope-reorder
+# keeps its order (the real-data suite first).
 JOBS   ?= auto
-PYTEST := -m pytest --nbval-lax -q -n $(JOBS) --dist loadgroup --no-loadscope-reorder
+PYTEST := -m pytest --nbval-lax -q -n $(JOBS) --dist loadscope --no-loadscope-reorder
 
 ## test: the full test command CI runs. Unit tests, every notebook in smoke mode through nbval (offline) and the
 ## real-data suite, on the pinned set (Python 3.11); then the notebook-service set (make test-service)

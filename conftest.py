@@ -67,18 +67,28 @@ CHAINS = {
 }
 
 
-def _xdist_group(item: pytest.Item) -> str:
-    """The pytest-xdist group of ``item`` (``--dist loadgroup``): its file, or the chain its notebook is in."""
-    path = Path(str(item.fspath))
-    if _is_notebook(item):
+def _group(nodeid: str) -> str:
+    """The pytest-xdist work unit of a test: its file, or the chain its notebook is in."""
+    path = Path(nodeid.split("::", 1)[0])
+    if path.suffix == ".ipynb":
         return CHAINS.get(path.stem.removesuffix("_solutions"), str(path))
     return str(path)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups into the test ids
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """With ``-n``, hand out whole files (a notebook's cells run in order, fixtures are built once) and whole chains
+    of :data:`CHAINS`, in collection order (``--no-loadscope-reorder``: the real-data suite first). xdist's own
+    ``loadgroup`` cannot do it on pytest 9, whose test ids no longer take the group suffix xdist adds."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class CourseScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return CourseScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:  # a file's tests stay together: a notebook's cells run in order, fixtures are built once
-        item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
     # The real-data suite (minutes on one core) first, so one worker starts it while the other takes the rest.
     items.sort(key=lambda item: item.get_closest_marker("real") is None)
     notebooks = [item for item in items if _is_notebook(item)]

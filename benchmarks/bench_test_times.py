@@ -2,8 +2,8 @@
 clone's ``make test`` <= 15 minutes, on 2 cores.
 
 The smoke figure runs exactly what ``make quick`` and ``make test`` run for the notebooks: every lesson and
-solutions notebook in the smoke profile through nbval on both cores (pytest-xdist, ``--dist loadgroup``, with
-the top-level ``conftest.py`` making the session offline), timed from start to end.
+solutions notebook in the smoke profile through nbval on both cores (pytest-xdist with the top-level
+``conftest.py``'s scheduler, which also makes the session offline), timed from start to end.
 
 A whole ``make test`` on a fresh clone takes the better part of that quarter hour, so it is not rerun here:
 time it (``git clone <repo> /tmp/fresh && cd /tmp/fresh && /usr/bin/time -f %e make test``) and pass the
@@ -36,10 +36,10 @@ def smoke_command(jobs: str = "auto") -> list[str]:
 
     Example:
         >>> smoke_command()[-5:]
-        ['-n', 'auto', '--dist', 'loadgroup', '--no-loadscope-reorder']
+        ['-n', 'auto', '--dist', 'loadscope', '--no-loadscope-reorder']
     """
     return [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", "notebooks",
-            "-n", jobs, "--dist", "loadgroup", "--no-loadscope-reorder"]  # fmt: skip
+            "-n", jobs, "--dist", "loadscope", "--no-loadscope-reorder"]  # fmt: skip
 
 
 def time_smoke_notebooks(jobs: str = "auto") -> tuple[float, str]:
