@@ -75,6 +75,7 @@ def _group(nodeid: str) -> str:
     return str(path)
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: unknown (and unused) without it
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """With ``-n``, hand out whole files (a notebook's cells run in order, fixtures are built once) and whole chains
     of :data:`CHAINS`, in collection order (``--no-loadscope-reorder``: the real-data suite first). xdist's own
