@@ -256,7 +256,7 @@ def book_url(executed_run: Path):
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed after this file: one sync Playwright at a time (test_slides.py has its own)
 def browser():
     """Headless Debian Chromium, driven by Playwright."""
     if not CHROMIUM.exists():
