@@ -26,18 +26,7 @@ COLUMNS = (
     "notebook",
     "backbone",
     "train_images",
-    "epochs",
-    "val_accuracy",
-    "test_accuracy",
-    "test_loss",
-    "seconds",
-    "profile",
-)
-COLUMNS = (
-    "experiment",
-    "notebook",
-    "backbone",
-    "train_images",
+    "classes",
     "epochs",
     "val_accuracy",
     "val_loss",
@@ -119,6 +108,23 @@ def compare_accuracies(results: Mapping[str, tuple[float, int]]) -> str:
         else:
             lines.append(f"{shown[0]} beats {shown[1]} by {points:.1f} points (outside the 95% intervals).")
     return "\n".join(lines)
+
+
+def output_classes(model: Any) -> int | str:
+    """How many classes ``model`` tells apart: its output units (one sigmoid unit: two classes); ``""`` if unknown.
+
+    Used by :func:`helpers.results.record` (notebook 02, section 8).
+
+    Example:
+        >>> import keras
+        >>> output_classes(keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")]))
+        2
+    """
+    try:
+        units = int(model.output_shape[-1])
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return ""
+    return 2 if units == 1 else units
 
 
 def results_path(path: str | Path | None = None) -> Path:
@@ -203,6 +209,7 @@ def record(
         "notebook": notebook,
         "backbone": backbone or getattr(model, "name", ""),
         "train_images": int(train_images),
+        "classes": output_classes(model),
         "epochs": (epochs[-1] + 1) if epochs else 0,
         "val_accuracy": round(float(val_metrics["accuracy"]), 4),
         "val_loss": round(float(val_metrics["loss"]), 4),
@@ -280,10 +287,15 @@ def _shown(row: Mapping[str, str]) -> dict[str, str]:
     return shown
 
 
-def plot_results(path: str | Path | None = None, title: str = "Test accuracy of every experiment"):
-    """A horizontal bar chart of test accuracy per experiment (the latest run of each).
+def plot_results(path: str | Path | None = None, title: str = "Accuracy of every experiment"):
+    """Validation and test accuracy of every experiment (the latest run of each), grouped by data set.
 
     Taught in notebook 01, section 12 ("Compare the experiments").
+
+    One panel per data set (experiments with the same number of classes and the same test set size), so a
+    2-class and a 10-class accuracy never share an axis. In each panel, for every experiment: the validation
+    accuracy (which the course compares) and the test accuracy (shown once per model), each with its 95%
+    interval as an error bar, and a dashed line at chance (one in the number of classes).
 
     Example:
         >>> fig = plot_results()  # doctest: +SKIP
@@ -293,14 +305,44 @@ def plot_results(path: str | Path | None = None, title: str = "Test accuracy of 
     rows = sorted(load_results(path), key=lambda r: r["notebook"])
     if not rows:
         raise ValueError(f"No results in {results_path(path)} yet: run a notebook that records one first.")
-    names = [f"{r['experiment']}\n{r['backbone']}, {r['train_images']} training images" for r in rows]
-    accuracy = [float(r["test_accuracy"]) for r in rows]
-    fig, ax = plt.subplots(figsize=(9, 0.7 * len(rows) + 1.5), layout="constrained")
-    bars = ax.barh(names, accuracy, color="tab:blue")
-    ax.bar_label(bars, labels=[f"{a:.1%}" for a in accuracy], padding=3)
-    ax.set(xlim=(0, 1.1), xlabel="test accuracy (full test set)", ylabel="experiment", title=title)
-    ax.invert_yaxis()
+    groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in rows:
+        groups.setdefault((row.get("classes", ""), row.get("test_images", "")), []).append(row)
+    heights = [0.6 * len(group) + 1.2 for group in groups.values()]
+    fig, axes = plt.subplots(
+        len(groups), 1, figsize=(9, sum(heights) + 0.8), layout="constrained", squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+    )  # fmt: skip
+    for ax, ((classes, test_images), group) in zip(axes[:, 0], groups.items(), strict=True):
+        _results_panel(ax, group, classes, test_images)
+    axes[-1, 0].set_xlabel("accuracy (bars: 95% intervals)")
+    axes[0, 0].legend(loc="lower right")
+    fig.suptitle(title)
     return fig
+
+
+def _results_panel(ax: Any, rows: list[dict[str, str]], classes: str, test_images: str) -> None:
+    """One data set's panel of :func:`plot_results`: validation and test bars with intervals, and chance."""
+    import numpy as np
+
+    names = [f"{r['experiment']}\n{r['backbone']}, {r['train_images']} training images" for r in rows]
+    where = np.arange(len(rows))
+    for offset, split, color in ((-0.2, "val", "tab:orange"), (0.2, "test", "tab:blue")):
+        accuracy = np.array([float(r[f"{split}_accuracy"]) for r in rows])
+        images = [int(r[f"{split}_images"]) if r.get(f"{split}_images") else None for r in rows]
+        bounds = [accuracy_interval(a, n) if n else (a, a) for a, n in zip(accuracy, images, strict=True)]
+        errors = np.array([[a - low, high - a] for a, (low, high) in zip(accuracy, bounds, strict=True)]).T
+        label = "validation (compared)" if split == "val" else "test (once per model)"
+        bars = ax.barh(where + offset, accuracy, height=0.4, xerr=errors, color=color, label=label, capsize=3)
+        ax.bar_label(bars, labels=[with_interval(a, n) for a, n in zip(accuracy, images, strict=True)],
+                     padding=4, fontsize=8)  # fmt: skip
+    if classes:
+        ax.axvline(1 / int(classes), color="grey", linestyle="--", label="chance")
+    ax.set_yticks(where, names)
+    ax.invert_yaxis()
+    data = f"{classes} classes" if classes else "classes unknown"
+    shown = f", {test_images} test images" if test_images else ""
+    ax.set(xlim=(0, 1.35), ylabel="experiment", title=f"{data}{shown}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from helpers import config
+from helpers.results import with_interval
 
 BACKBONE = "mobilenet_v2_035"
 #: Lessons that run on the two-class folder; every other lesson runs on the food classes.
@@ -98,22 +99,24 @@ def readme_section(rows: list[Mapping[str, str]], seconds: Mapping[str, float]) 
 
     Example:
         >>> row = {"experiment": "02_model_0", "notebook": "02", "train_images": "750", "epochs": "5",
-        ...        "val_accuracy": "0.545", "test_accuracy": "0.661", "seconds_per_epoch": "8.1",
+        ...        "val_accuracy": "0.545", "val_images": "310", "test_accuracy": "0.661", "test_images": "1250",
+        ...        "seconds_per_epoch": "8.1",
         ...        "machine": "CPU, 2 cores", "tensorflow": "2.21.0", "keras": "3.15.1", "backbone": "b"}
         >>> print(readme_section([row], {}).splitlines()[4])
-        | 02 | `02_model_0` | 750 | 5 | 54.5% | 66.1% | 8.1 |
+        | 02 | `02_model_0` | 750 | 5 | 54.5% (48.9-60.0) | 66.1% (63.4-68.7) | 8.1 |
     """
     first = rows[0] if rows else {}
     lines = [
         README_START,
         "",
-        "| notebook | experiment | training images | epochs | validation accuracy | test accuracy | s / epoch |",
+        "| notebook | experiment | training images | epochs | validation accuracy (95% interval) "
+        "| test accuracy (95% interval) | s / epoch |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(
             f"| {row['notebook']} | `{row['experiment']}` | {row['train_images']} | {row['epochs']} | "
-            f"{float(row['val_accuracy']):.1%} | {float(row['test_accuracy']):.1%} | {row['seconds_per_epoch']} |"
+            f"{_shown(row, 'val')} | {_shown(row, 'test')} | {row['seconds_per_epoch']} |"
         )
     lines += [
         "",
@@ -126,6 +129,12 @@ def readme_section(rows: list[Mapping[str, str]], seconds: Mapping[str, float]) 
         lines.append(f"Time per notebook: {per_notebook} ({total / 60:.0f} minutes in all).")
     lines += ["", README_END]
     return "\n".join(lines)
+
+
+def _shown(row: Mapping[str, str], split: str) -> str:
+    """A row's ``split`` accuracy with its 95% interval (alone when the row has no image count)."""
+    images = row.get(f"{split}_images") or ""
+    return with_interval(float(row[f"{split}_accuracy"]), int(images) if images else None)
 
 
 def update_readme(readme: Path, section: str) -> None:

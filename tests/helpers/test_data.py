@@ -200,12 +200,12 @@ def test_food_data_from_local_folder_refuses_bad_layout(tmp_path):
 def test_food_data_from_the_shared_food10(tmp_path):
     profile = config.load_profile({"COURSE_DATA_DIR": str(SHARED / "data/food10"), "COURSE_DATA_ROOT": str(tmp_path)})
     trains = []
-    for percent, per_class in ((1, 7), (10, 75), (100, 355)):
+    for percent, per_class in ((1, 7), (10, 75), (100, 344)):
         train, val, test = data.food_data(percent, profile)
         counts = data.count_images(train)
         assert len(counts) == 10 and set(counts.values()) == {per_class}
         trains.append(train)
-    assert data.num_images(test) == 1250 and data.num_images(val) == 200 <= data.num_images(test) // 4
+    assert data.num_images(test) == 1250 and data.num_images(val) == 310 == 10 * (125 // 4)
     assert all(_disjoint(val, train) for train in trains)
 
 

@@ -39,7 +39,7 @@ def test_record_appends_rows_with_every_column(tmp_path):
     assert row["epochs"] == 10 and row["backbone"] == "m"
     lines = path.read_text().splitlines()
     assert lines[0].split(",") == list(results.COLUMNS) and len(lines) == 3
-    assert lines[1].startswith("a,01,mobilenet_v2_035,750,5,0.55,1.5,,0.6123,1.2,,12.3,2.47,")
+    assert lines[1].startswith("a,01,mobilenet_v2_035,750,,5,0.55,1.5,,0.6123,1.2,,12.3,2.47,")
     import keras
 
     assert row["keras"] == keras.__version__ and "cores" in row["machine"] and row["tensorflow"]
@@ -121,7 +121,28 @@ def test_table_and_plot_keep_the_latest_row_per_experiment(tmp_path):
     fig = results.plot_results(path)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["b\nx, 7 training images", "a\nx, 7 training images"]
-    assert ax.get_xlabel() == "test accuracy (full test set)" and ax.get_title()
+    assert ax.get_xlabel().startswith("accuracy") and ax.get_title() and fig.get_suptitle()
+
+
+def test_the_chart_groups_by_data_set_with_chance_and_both_intervals(tmp_path):
+    path = tmp_path / "results.csv"
+    ten, two = (types.SimpleNamespace(name="m", output_shape=(None, units)) for units in (10, 1))
+    for name, model, images in (("food_a", ten, 1250), ("food_b", ten, 1250), ("bees", two, 153)):
+        results.record(
+            name, model, _history([0], 0.7), {"accuracy": 0.8, "loss": 1}, notebook="05" if model is two else "01",
+            train_images=7, seconds=1, path=path, backbone="x", val_images=images // 4, test_images=images,
+        )  # fmt: skip
+    assert [row["classes"] for row in results.load_results(path)] == ["10", "10", "2"]
+    fig = results.plot_results(path)
+    panels = [ax for ax in fig.axes if ax.get_yticklabels()]
+    assert [ax.get_title() for ax in panels] == ["10 classes, 1250 test images", "2 classes, 153 test images"]
+    for ax, chance in zip(panels, (0.1, 0.5), strict=True):
+        assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"] == [chance]
+        shown = [t.get_text() for t in ax.texts]
+        assert any(text.startswith("70.0% (") for text in shown) and any(t.startswith("80.0% (") for t in shown)
+        errorbars = [c for c in ax.containers if type(c).__name__ == "ErrorbarContainer"]
+        assert len(errorbars) == 2, "validation and test, each with its 95% interval"
+    assert results.output_classes(types.SimpleNamespace(name="no output")) == ""
 
 
 def test_plot_without_results_says_what_to_do(tmp_path):
