@@ -42,7 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
         MPLBACKEND="Agg",
         TF_CPP_MIN_LOG_LEVEL="2",
     )
-    for name in ("COURSE_DATA_DIR", "COURSE_BACKBONE"):
+    for name in ("COURSE_DATA_DIR", "COURSE_TWO_CLASS_DIR", "COURSE_BACKBONE"):
         os.environ.pop(name, None)
     os.environ["KERAS_HOME"] = str(tmp / "keras")  # never the learner's own cache
     if SEEDED:

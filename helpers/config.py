@@ -41,6 +41,7 @@ from helpers.backbones import BACKBONES
 
 ENV_SMOKE = "COURSE_SMOKE"
 ENV_DATA_DIR = "COURSE_DATA_DIR"
+ENV_TWO_CLASS_DIR = "COURSE_TWO_CLASS_DIR"
 ENV_BACKBONE = "COURSE_BACKBONE"
 ENV_RUN_DIR = "COURSE_RUN_DIR"
 ENV_IMAGES_DIR = "COURSE_IMAGES_DIR"
@@ -102,6 +103,7 @@ class Profile:
     images_dir: Path
     data_root: Path
     replicas: int = 1
+    two_class_dir: Path | None = None
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -116,6 +118,8 @@ class Profile:
     def describe(self) -> str:
         """One line that tells a learner which profile is active."""
         data = str(self.data_dir) if self.data_dir else ("generated tiny images" if self.smoke else "download")
+        if self.two_class_dir:
+            data += f" | two-class data={self.two_class_dir}"
         split = f" ({self.per_replica_batch_size} per replica × {self.replicas} replicas)" if self.replicas > 1 else ""
         return (
             f"profile={self.name} | data={data} | backbone={self.backbone or 'notebook default'} | "
@@ -197,11 +201,12 @@ def load_profile(
     env = os.environ if environ is None else environ
     smoke = env.get(ENV_SMOKE, "").strip().lower() in _TRUE
     data_dir = Path(env[ENV_DATA_DIR]).expanduser().resolve() if env.get(ENV_DATA_DIR) else None
+    two_class_dir = Path(env[ENV_TWO_CLASS_DIR]).expanduser().resolve() if env.get(ENV_TWO_CLASS_DIR) else None
     backbone = env.get(ENV_BACKBONE) or None
     if backbone is not None:
         if backbone not in BACKBONES:
             raise ValueError(f"{ENV_BACKBONE}={backbone!r} is not a known backbone; choose one of {sorted(BACKBONES)}.")
-    name = "smoke" if smoke else ("local" if data_dir or backbone else "learner")
+    name = "smoke" if smoke else ("local" if data_dir or two_class_dir or backbone else "learner")
     root = find_root()
     # On a notebook service the course is installed, not checked out: its files go where the service keeps them.
     places = SERVICE_PLACES.get(notebook_service(env) or "") if not (root / "pyproject.toml").exists() else None
@@ -223,6 +228,7 @@ def load_profile(
         images_dir=Path(env.get(ENV_IMAGES_DIR) or work / "images").resolve(),
         data_root=Path(env.get(ENV_DATA_ROOT) or data).resolve(),
         replicas=replicas,
+        two_class_dir=two_class_dir,
     )
 
 

@@ -418,9 +418,9 @@ def image_folders(
 
     Taught in notebook 00, section 7 ("From folders to a `tf.data` pipeline").
 
-    Each is read with ``keras.utils.image_dataset_from_directory``, which already decodes in parallel and
-    prefetches (``AUTOTUNE``), and keeps ``.class_names``; the datasets are returned as it makes them. The training data is
-    shuffled; the validation and test data are not, so predictions line up with labels.
+    Each is read with ``keras.utils.image_dataset_from_directory``, which already decodes in parallel
+    and prefetches (``AUTOTUNE``) and keeps ``.class_names``: the datasets are returned as it makes
+    them. The training data is shuffled; the validation and test data are not, so predictions line up with labels.
     Pixels stay in [0, 255] (``float32``): each model rescales for itself. With ``verify`` the
     three folders are checked first (:func:`check_image_folder`: every file decoded, the classes
     compared, duplicates across them found) once per session, again only if a folder changes: errors
@@ -822,10 +822,14 @@ def two_class_data(profile: config.Profile | None = None) -> ImageSplits:
 
     Taught in notebook 05, section 2 ("Examine and understand the data").
 
-    - ``COURSE_DATA_DIR`` set: a folder with ``train/<class>/`` and ``test/<class>/`` (or ``val/<class>/``,
-      as the classic ants-vs-bees set has). Its ``test/`` (else ``val/``) is the test set; the validation
-      set is set aside from ``train/`` (:func:`validation_per_class` images per class), the rest trains.
-      The folder is checked first (:func:`check_image_folder`): errors raise :class:`BadImageFolderError`.
+    - ``COURSE_TWO_CLASS_DIR`` set (or ``COURSE_DATA_DIR``, when that folder holds exactly two classes): a
+      folder with ``train/<class>/`` and ``test/<class>/`` (or ``val/<class>/``, as the classic ants-vs-bees
+      set has). Its ``test/`` (else ``val/``) is the test set; the validation set is set aside from
+      ``train/`` (:func:`validation_per_class` images per class), the rest trains. The folder is checked
+      first (:func:`check_image_folder`): errors raise :class:`BadImageFolderError`. A ``COURSE_DATA_DIR``
+      with more classes (the food data) is refused with a message that says to set ``COURSE_TWO_CLASS_DIR``:
+      the lessons that call this are two-class lessons, so one run can give 01-04 the food classes and
+      05-06 their own two classes.
     - smoke profile: the same, from a tiny generated two-class folder.
     - otherwise: ``cats_vs_dogs`` from TensorFlow Datasets (:func:`load_cats_vs_dogs`).
 
@@ -833,9 +837,9 @@ def two_class_data(profile: config.Profile | None = None) -> ImageSplits:
         >>> train, val, test, class_names, sizes = two_class_data()  # doctest: +SKIP
     """
     profile = profile or config.load_profile()
-    if profile.data_dir is None and not profile.smoke:
+    source = _two_class_source(profile)
+    if source is None:
         return load_cats_vs_dogs(profile.image_size, profile.batch_size)
-    source = profile.data_dir if profile.data_dir is not None else tiny_two_class_dir(profile)
     test_dir = next((source / name for name in ("test", "val") if (source / name).is_dir()), None)
     if not (source / "train").is_dir() or test_dir is None:
         raise ValueError(
@@ -852,6 +856,24 @@ def two_class_data(profile: config.Profile | None = None) -> ImageSplits:
     )
     sizes = {"train": num_images(train_dir), "val": num_images(val_dir), "test": num_images(test_dir)}
     return ImageSplits(train, val, test, names, sizes)
+
+
+def _two_class_source(profile: config.Profile) -> Path | None:
+    """The folder :func:`two_class_data` reads, or ``None`` for ``cats_vs_dogs`` from TensorFlow Datasets."""
+    if profile.two_class_dir is not None:
+        return profile.two_class_dir
+    if profile.data_dir is not None:
+        train = profile.data_dir / "train"
+        classes = [folder for folder in train.iterdir() if folder.is_dir()] if train.is_dir() else []
+        if len(classes) > 2:
+            raise ValueError(
+                f"{config.ENV_DATA_DIR}={profile.data_dir} holds {len(classes)} classes, and this is a two-class "
+                f"lesson. Set {config.ENV_TWO_CLASS_DIR}=<a folder with train/ and test/ (or val/) of two classes, "
+                "e.g. ants vs bees> for it (the other lessons keep the many-class folder), or unset "
+                f"{config.ENV_DATA_DIR} to download cats vs dogs."
+            )
+        return profile.data_dir
+    return tiny_two_class_dir(profile) if profile.smoke else None
 
 
 def _tfds_pipeline(ds, image_size, batch_size, num_classes, shuffle):

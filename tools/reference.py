@@ -25,8 +25,6 @@ from helpers import config
 from helpers.results import with_interval
 
 BACKBONE = "mobilenet_v2_035"
-#: Lessons that run on the two-class folder; every other lesson runs on the food classes.
-TWO_CLASS_LESSONS = ("05_", "06_")
 README_START = "<!-- reference results: written by `make reference`, do not edit by hand -->"
 README_END = "<!-- end of reference results -->"
 #: Figures the README and the course book show, copied from the run's images.
@@ -42,16 +40,6 @@ def shared_data(root: Path | None = None) -> dict[str, Path]:
     """
     shared = (root or config.find_root()).parent / "shared" / "data"
     return {"food": shared / "food10", "two_class": shared / "hymenoptera"}
-
-
-def data_for(notebook: Path, data: Mapping[str, Path]) -> Path:
-    """The data folder a lesson notebook runs on in the reference run.
-
-    Example:
-        >>> data_for(Path("05_mobilenetv2_cats_vs_dogs.ipynb"), {"food": Path("f"), "two_class": Path("t")})
-        PosixPath('t')
-    """
-    return data["two_class"] if notebook.name.startswith(TWO_CLASS_LESSONS) else data["food"]
 
 
 def lessons(root: Path) -> list[Path]:
@@ -77,13 +65,15 @@ def run_lessons(run_dir: Path, data: Mapping[str, Path], environ: dict[str, str]
             config.ENV_RUN_DIR: str(run_dir),
             config.ENV_IMAGES_DIR: str(run_dir / "images"),
             config.ENV_DATA_ROOT: str(run_dir / "data"),
+            # as a learner would run it: 01-04 on the food classes, the two-class lessons 05-06 on their own
+            config.ENV_DATA_DIR: str(data["food"]),
+            config.ENV_TWO_CLASS_DIR: str(data["two_class"]),
         }
     )
     seconds = {}
     for notebook in lessons(config.find_root()):
-        env[config.ENV_DATA_DIR] = str(data_for(notebook, data))
         started = time.perf_counter()
-        print(f"-> {notebook.name} on {Path(env[config.ENV_DATA_DIR]).name}", flush=True)
+        print(f"-> {notebook.name}", flush=True)
         execute(notebook, run_dir)
         seconds[notebook.name] = round(time.perf_counter() - started, 1)
         print(f"   done in {seconds[notebook.name]:.0f} s", flush=True)

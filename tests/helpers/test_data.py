@@ -297,6 +297,18 @@ def test_two_class_data_from_ants_and_bees(tmp_path):
     assert splits.sizes["val"] <= splits.sizes["test"] // 4
 
 
+@needs_shared_data
+def test_the_two_class_lessons_take_their_own_folder_beside_the_food_classes(tmp_path):
+    food, bees = SHARED / "data" / "food10", SHARED / "data" / "hymenoptera"
+    env = {"COURSE_DATA_DIR": str(food), "COURSE_DATA_ROOT": str(tmp_path)}
+    with pytest.raises(ValueError, match="holds 10 classes, and this is a two-class lesson. Set COURSE_TWO_CLASS_DIR"):
+        data.two_class_data(config.load_profile(env))
+    profile = config.load_profile({**env, "COURSE_TWO_CLASS_DIR": str(bees)})
+    assert data.two_class_data(profile).class_names == ["ants", "bees"]
+    assert "two-class data=" in profile.describe() and profile.name == "local"
+    assert len(data.count_images(data.food_data(10, profile)[0])) == 10, "the food lessons keep the food classes"
+
+
 def test_two_class_data_refuses_a_folder_without_test_or_val(tmp_path):
     (tmp_path / "mine" / "train" / "a").mkdir(parents=True)
     profile = config.load_profile({"COURSE_DATA_DIR": str(tmp_path / "mine"), "COURSE_DATA_ROOT": str(tmp_path)})
