@@ -838,8 +838,9 @@ def two_class_data(profile: config.Profile | None = None) -> ImageSplits:
     """
     profile = profile or config.load_profile()
     source = _two_class_source(profile)
-    if source is None:
+    if source is None and not profile.smoke:
         return load_cats_vs_dogs(profile.image_size, profile.batch_size)
+    source = source or tiny_two_class_dir(profile)
     test_dir = next((source / name for name in ("test", "val") if (source / name).is_dir()), None)
     if not (source / "train").is_dir() or test_dir is None:
         raise ValueError(
@@ -859,7 +860,7 @@ def two_class_data(profile: config.Profile | None = None) -> ImageSplits:
 
 
 def _two_class_source(profile: config.Profile) -> Path | None:
-    """The folder :func:`two_class_data` reads, or ``None`` for ``cats_vs_dogs`` from TensorFlow Datasets."""
+    """The two-class folder the environment names, or ``None`` (the smoke folder, else ``cats_vs_dogs``)."""
     if profile.two_class_dir is not None:
         return profile.two_class_dir
     if profile.data_dir is not None:
@@ -873,7 +874,7 @@ def _two_class_source(profile: config.Profile) -> Path | None:
                 f"{config.ENV_DATA_DIR} to download cats vs dogs."
             )
         return profile.data_dir
-    return tiny_two_class_dir(profile) if profile.smoke else None
+    return None
 
 
 def _tfds_pipeline(ds, image_size, batch_size, num_classes, shuffle):
