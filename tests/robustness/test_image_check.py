@@ -380,8 +380,8 @@ def test_a_second_clean_never_overwrites(dirty):
 # --------------------------------------------------------------------------- the loaders
 
 
-def _profile(dirty: Path, tmp_path: Path) -> config.Profile:
-    return config.load_profile({"COURSE_DATA_DIR": str(dirty), "COURSE_DATA_ROOT": str(tmp_path / "course")})
+def _profile(dirty: Path, tmp_path: Path, variable: str = "COURSE_DATA_DIR") -> config.Profile:
+    return config.load_profile({variable: str(dirty), "COURSE_DATA_ROOT": str(tmp_path / "course")})
 
 
 def test_every_loader_refuses_the_dirty_folder_and_says_what_to_do(dirty, tmp_path):
@@ -390,7 +390,7 @@ def test_every_loader_refuses_the_dirty_folder_and_says_what_to_do(dirty, tmp_pa
         "image_folders": lambda: data.image_folders(train, val, test, (32, 32), 8),
         "photo_folder": lambda: data.photo_folder(train, (32, 32), 4, min_per_class=2),
         "food_data": lambda: data.food_data(10, _profile(dirty, tmp_path)),
-        "two_class_data": lambda: data.two_class_data(_profile(dirty, tmp_path)),
+        "two_class_data": lambda: data.two_class_data(_profile(dirty, tmp_path, "COURSE_TWO_CLASS_DIR")),
     }
     for name, call in calls.items():
         with pytest.raises(BadImageFolderError) as caught:
