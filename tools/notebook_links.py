@@ -32,7 +32,8 @@ LINKS_START = "[Open in Colab]("
 LINKS_NOTE = " (there, the first code cell installs the course's `helpers`; on a laptop see the README, *Start here*)"
 
 INSTALL_CELL = '''\
-# Colab, Kaggle or a fresh Jupyter: install the course's helpers once (your TensorFlow, Keras and protobuf stay).
+# Colab, Kaggle or a fresh Jupyter: install the course's helpers once
+# (your TensorFlow, Keras and protobuf stay as they are).
 import importlib.metadata
 import importlib.util
 import os
@@ -41,16 +42,25 @@ import subprocess
 import sys
 import warnings
 
-COURSE_REPO = os.environ.get("COURSE_REPO", "{repo}")
+COURSE_REPO = os.environ.get(
+    "COURSE_REPO",
+    "{repo}",
+)
+KEPT = {kept}  # installed already: they stay as they are
 if importlib.util.find_spec("helpers") is None:
     here = pathlib.Path.cwd()
-    checkout = next((p for p in (here, *here.parents) if (p / "helpers" / "__init__.py").is_file()), None)
-    found = {{d.metadata["Name"].lower(): d.version for d in importlib.metadata.distributions()}}
-    keep = [f"{{name}}=={{found[name]}}" for name in {kept} if name in found]
-    source = ["-e", str(checkout)] if checkout else [f"course-helpers @ git+{{COURSE_REPO}}"]
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *source, *keep], check=True)
+    tops = (here, *here.parents)
+    checkout = next((p for p in tops if (p / "helpers/__init__.py").is_file()), None)
+    dists = importlib.metadata.distributions()
+    found = {{d.metadata["Name"].lower(): d.version for d in dists}}
+    keep = [f"{{name}}=={{found[name]}}" for name in KEPT if name in found]
+    remote = f"course-helpers @ git+{{COURSE_REPO}}"
+    source = ["-e", str(checkout)] if checkout else [remote]
+    pip = [sys.executable, "-m", "pip", "install", "--quiet"]
+    subprocess.run([*pip, *source, *keep], check=True)
     importlib.invalidate_caches()
-warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)  # tensorflow-hub 0.16.1 imports it
+# tensorflow-hub 0.16.1 imports pkg_resources, which warns that it is deprecated
+warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
 '''
 
 

@@ -28,7 +28,7 @@ def test_every_notebook_links_to_colab_and_kaggle_from_that_address(path):
         in title
     install = [c for c in cells if c["cell_type"] == "code"][0]
     assert "".join(install["source"]) == notebook_links.install_cell(REPO).rstrip("\n")
-    assert f'"COURSE_REPO", "{REPO}"' in "".join(install["source"])
+    assert f'"COURSE_REPO",\n    "{REPO}",\n' in "".join(install["source"])
 
 
 def test_the_check_passes_and_catches_a_notebook_that_disagrees(tmp_path, monkeypatch):
