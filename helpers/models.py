@@ -21,7 +21,7 @@ from typing import Any
 import keras
 
 from helpers._internal import network
-from helpers._internal.device import on_one_replica as on_one_replica  # noqa: F401 (01 and 07 call it)
+from helpers._internal.device import on_one_replica as on_one_replica  # noqa: F401 (07 and the appendix call it)
 from helpers._internal.network import explained as explained  # noqa: F401 (01 wraps hub downloads in it)
 from helpers.backbones import BACKBONES, HUB, Backbone, short_name  # noqa: F401 (re-exported for the notebooks)
 

@@ -257,14 +257,22 @@ def _keras_cache() -> Path | None:
 
 
 @pytest.mark.skipif(_keras_cache() is None, reason="needs MobileNetV2 α0.35 ImageNet weights in a Keras cache")
-def test_notebook_02_runs_on_two_replicas(tmp_path):
-    notebook = ROOT / "notebooks" / "02_functional_api_model_0.ipynb"
+def test_the_appendix_runs_on_two_replicas(tmp_path):
+    """The appendix (08) teaches strategies: on two logical CPUs it shows mirrored weights and a shared batch."""
+    from tools import hub_cache
+
+    keras_home = _keras_cache()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERAS_HOME", str(keras_home))
+        hub_cache.seed("mobilenet_v2_035", tmp_path / "tfhub")  # section 2 calls 01's TF Hub model, offline
+    notebook = ROOT / "notebooks" / "08_appendix.ipynb"
     code = "from pathlib import Path; from tools.runner import execute; execute(Path({!r}), Path({!r}))"
     env = {
         **TWO_REPLICAS,
         "COURSE_SMOKE": "1",
         "COURSE_BACKBONE": "mobilenet_v2_035",
-        "KERAS_HOME": str(_keras_cache()),
+        "KERAS_HOME": str(keras_home),
+        "TFHUB_CACHE_DIR": str(tmp_path / "tfhub"),
         "COURSE_RUN_DIR": str(tmp_path / "runs"),
         "COURSE_IMAGES_DIR": str(tmp_path / "images"),
     }
@@ -273,6 +281,8 @@ def test_notebook_02_runs_on_two_replicas(tmp_path):
     cells = json.loads((tmp_path / notebook.name).read_text())["cells"]
     printed = ["".join(o.get("text", "")) for c in cells if c["cell_type"] == "code" for o in c["outputs"]]
     assert any("strategy: MirroredStrategy, 2 replicas on CPU:0, CPU:1" in text for text in printed), printed[:2]
+    assert any("on_one_replica: the key" in text for text in printed), "section 2 ran under the strategy"
     assert any("MirroredVariable | built inside strategy.scope(): MirroredVariable" in text for text in printed)
     assert any("a batch of 16 images, 8 for each replica" in text for text in printed)
-    assert time.perf_counter() - started < 120
+    assert any("epochs trained after resuming: [2, 3]" in text for text in printed), "section 4 under the strategy"
+    assert time.perf_counter() - started < 150
