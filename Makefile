@@ -15,7 +15,7 @@ export TFHUB_CACHE_DIR ?= $(CURDIR)/data/tfhub
 # Another Keras cache to fill ours from, for offline machines (used by offline-cache and smoke when it exists).
 KERAS_CACHE_SRC ?= ../shared/weights/keras
 
-.PHONY: test quick test-service run smoke lab lint strip benchmark offline-cache slides reference
+.PHONY: test test-real quick test-service run smoke lab lint strip benchmark offline-cache slides reference
 
 $(LAB): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ PYTEST := -m pytest --nbval-lax -q -n $(JOBS) --dist loadscope --no-loadscope-re
 test: $(STAMP)
 	$(BIN)/python $(PYTEST)
 	$(MAKE) test-service
+
+## test-real: the real-data suite with every lesson, the long 03-04 chain included (about an hour on 2 cores);
+## make test runs the other lessons for real
+test-real: $(STAMP)
+	COURSE_REAL_ALL=1 $(BIN)/python $(PYTEST) -m real
 
 ## quick: what a maintainer runs after a change: the same without the real-data suite and the service set
 quick: $(STAMP)

@@ -18,7 +18,7 @@ import csv
 import os
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from helpers import config
@@ -47,10 +47,16 @@ def lessons(root: Path) -> list[Path]:
     return [nb for nb in config.course_notebooks(root) if nb.parent.name == "notebooks"]
 
 
-def run_lessons(run_dir: Path, data: Mapping[str, Path], environ: dict[str, str] | None = None) -> dict[str, float]:
+def run_lessons(
+    run_dir: Path,
+    data: Mapping[str, Path],
+    environ: dict[str, str] | None = None,
+    only: Collection[str] | None = None,
+) -> dict[str, float]:
     """Execute every lesson for real into ``run_dir`` with the reference profile; return seconds per notebook.
 
     ``environ`` (default ``os.environ``) is updated in place with the profile; restore it yourself if needed.
+    ``only`` keeps the lessons whose number is in it (``{"00", "01"}``), in course order; ``None`` runs all.
     """
     from tools.runner import execute
 
@@ -72,6 +78,8 @@ def run_lessons(run_dir: Path, data: Mapping[str, Path], environ: dict[str, str]
     )
     seconds = {}
     for notebook in lessons(config.find_root()):
+        if only is not None and notebook.name[:2] not in only:
+            continue
         started = time.perf_counter()
         print(f"-> {notebook.name}", flush=True)
         execute(notebook, run_dir)
