@@ -398,3 +398,196 @@ def figure_lines(fig: plt.Figure) -> Mapping[str, list[str]]:
         {'Loss': ['training loss'], 'Accuracy': ['training accuracy']}
     """
     return {ax.get_title(): [line.get_label() for line in ax.get_lines()] for ax in fig.axes if ax.get_title()}
+
+
+def plot_accuracy_vs_size(
+    curves: Mapping[str, tuple[Sequence[int], Sequence[float]]],
+    images: int,
+    title: str,
+    ylabel: str = "validation accuracy",
+    chance: float | None = None,
+) -> plt.Figure:
+    """Accuracy against the number of training images, one line per curve, each point with its 95% interval.
+
+    Taught in notebook 03, section 7 ("Accuracy against training-set size").
+
+    ``curves`` maps a label to ``(training images, accuracies)``. Every accuracy was measured on the same
+    ``images`` images (the validation set), so each error bar is :func:`helpers.results.accuracy_interval`
+    of it, and two points whose bars overlap are a tie as far as those images can tell. The x-axis is
+    logarithmic, so each tenfold step of data is the same distance, and ticked at the sizes themselves;
+    with several curves each one is nudged a few percent sideways, so that their bars do not hide each
+    other. ``chance`` (one in the number of classes) adds a dotted line.
+
+    Example:
+        >>> fig = plot_accuracy_vs_size({"5 epochs": ([10, 100], [0.3, 0.6])}, 200, "Accuracy and data")
+        >>> ax = fig.axes[0]
+        >>> ax.get_title(), ax.get_xlabel(), ax.get_ylabel()
+        ('Accuracy and data', 'training images (log scale)', 'validation accuracy (bars: 95% intervals)')
+    """
+    from helpers.results import accuracy_interval
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.5), layout="constrained")
+    ticks: set[int] = set()
+    for number, (label, (sizes, accuracies)) in enumerate(curves.items()):
+        values = [float(accuracy) for accuracy in accuracies]
+        bounds = [accuracy_interval(value, images) for value in values]
+        errors = np.array([[value - low, high - value] for value, (low, high) in zip(values, bounds, strict=True)])
+        nudge = 1.04 ** (number - (len(curves) - 1) / 2)
+        ax.errorbar([size * nudge for size in sizes], values, yerr=errors.T, marker="o", capsize=4, label=label)
+        ticks.update(int(size) for size in sizes)
+    if chance is not None:
+        ax.axhline(chance, color="grey", linestyle=":", label="chance")
+    ax.set_xscale("log")
+    ax.set_xlim(min(ticks) / 1.5, max(ticks) * 1.5)
+    ax.set_xticks(sorted(ticks), labels=[str(size) for size in sorted(ticks)])
+    ax.minorticks_off()
+    ax.set(title=title, xlabel="training images (log scale)", ylabel=f"{ylabel} (bars: 95% intervals)", ylim=(0, 1.05))
+    ax.legend(loc="lower right")
+    return fig
+
+
+def _relative_change(before: np.ndarray, after: np.ndarray) -> float:
+    """Mean absolute change from ``before`` to ``after``, relative to the mean absolute value of ``before``."""
+    before = np.asarray(before, dtype="float64")
+    scale = float(np.mean(np.abs(before))) or 1.0
+    return float(np.mean(np.abs(np.asarray(after, dtype="float64") - before))) / scale
+
+
+def _channel_means(outputs: Any) -> np.ndarray:
+    """The mean of each channel (last axis) of a batch of activations."""
+    values = np.asarray(outputs, dtype="float64")
+    return values.reshape(-1, values.shape[-1]).mean(axis=0)
+
+
+def _identity_line(ax: plt.Axes, *series: np.ndarray) -> None:
+    """A dotted ``y = x`` line across the range of ``series``: points on it did not change."""
+    values = np.concatenate([np.ravel(s) for s in series])
+    low, high = float(values.min()), float(values.max())
+    ax.plot([low, high], [low, high], ":", color="grey", label="unchanged (y = x)")
+
+
+def plot_batchnorm_drift(
+    mean_before: Any,
+    means_after: Mapping[str, Any],
+    training_output: Any | None = None,
+    inference_output: Any | None = None,
+    layer_name: str = "BatchNormalization",
+    title: str | None = None,
+) -> plt.Figure:
+    """How far a BatchNorm layer's moving mean drifted, and how its two modes differ on one batch.
+
+    Taught in notebook 04, section 8 ("Why BatchNorm stays in inference mode").
+
+    The left panel plots every channel's moving mean after training (``means_after``: a label, such as
+    ``"BatchNorm trainable"``, to the layer's ``moving_mean``) against its value before (``mean_before``);
+    a channel that did not move sits on the dotted ``y = x`` line. Each label gets its drift: the mean
+    absolute change relative to the mean absolute value before. Given ``training_output`` and
+    ``inference_output`` (the layer's output on one batch with ``training=True`` and ``training=False``),
+    the right panel plots each channel's mean output in the two modes against each other: off the line,
+    the layers after it see something else in training than at inference.
+
+    Example:
+        >>> before = np.array([0.0, 1.0, 2.0])
+        >>> fig = plot_batchnorm_drift(before, {"frozen": before, "trainable": before + 0.5}, layer_name="bn")
+        >>> [ax.get_title() for ax in fig.axes]
+        ['bn: moving mean per channel']
+        >>> figure_lines(fig)["bn: moving mean per channel"][:2]
+        ['frozen (drift 0.00%)', 'trainable (drift 50.00%)']
+    """
+    before = np.asarray(mean_before, dtype="float64")
+    both = training_output is not None and inference_output is not None
+    fig, axes = plt.subplots(1, 2 if both else 1, figsize=(11 if both else 5.5, 4.5), layout="constrained")
+    axes = np.atleast_1d(axes)
+    ax = axes[0]
+    afters = {label: np.asarray(after, dtype="float64") for label, after in means_after.items()}
+    for (label, after), marker in zip(afters.items(), itertools.cycle("o^sD"), strict=False):
+        drift = _relative_change(before, after)
+        ax.plot(before, after, marker, linestyle="none", alpha=0.6, label=f"{label} (drift {drift:.2%})")
+    _identity_line(ax, before, *afters.values())
+    ax.set(title=f"{layer_name}: moving mean per channel", xlabel="before training", ylabel="after training")
+    ax.legend(fontsize="small")
+    if both:
+        inference = _channel_means(inference_output)
+        training = _channel_means(training_output)
+        gap = float(np.mean(np.abs(np.asarray(training_output) - np.asarray(inference_output))))
+        ax = axes[1]
+        ax.plot(inference, training, "o", alpha=0.6, label=f"one channel (mean |gap| {gap:.3f})")
+        _identity_line(ax, inference, training)
+        ax.set(
+            title=f"{layer_name}: mean output per channel, one batch",
+            xlabel="inference mode (moving statistics)",
+            ylabel="training mode (batch statistics)",
+        )
+        ax.legend(fontsize="small")
+    fig.suptitle(title or f"BatchNorm layer {layer_name}: drift and the gap between its modes")
+    return fig
+
+
+def tensorboard_scalars(run_dir: str | Path, split: str, tag: str) -> list[tuple[int, float]]:
+    """The ``(epoch, value)`` pairs a run logged for ``tag`` in ``run_dir / split``, read from its event files.
+
+    Taught in notebook 04, section 11 ("The course's results").
+
+    Keras' ``TensorBoard`` callback writes, in each run's folder, a ``train/`` and a ``validation/``
+    folder of ``events.out.tfevents...`` files: one value per epoch for every metric, tagged
+    ``epoch_loss``, ``epoch_accuracy``. TensorBoard's ``EventAccumulator`` reads them without starting a
+    server. The epoch is counted from 0, as in ``history.epoch``, so a run started with
+    ``initial_epoch=5`` logs from step 5.
+
+    Example:
+        >>> pairs = tensorboard_scalars(latest_run_dir(runs / "tensorboard", "04_model_3"),
+        ...                             "validation", "epoch_accuracy")  # doctest: +SKIP
+        >>> pairs[-1]  # doctest: +SKIP
+        (9, 0.61)
+    """
+    import tensorflow as tf
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    folder = Path(run_dir) / split
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} does not exist: is {run_dir} a TensorBoard run folder?")
+    events = EventAccumulator(str(folder), size_guidance={"tensors": 0})  # 0: keep every value
+    events.Reload()
+    if tag not in events.Tags().get("tensors", []):
+        raise KeyError(f"{folder} logged no {tag!r}; it logged {sorted(events.Tags().get('tensors', []))}")
+    return [(int(event.step), float(tf.make_ndarray(event.tensor_proto))) for event in events.Tensors(tag)]
+
+
+def plot_tensorboard_scalars(
+    runs: Mapping[str, str | Path],
+    tags: Sequence[str] = ("epoch_loss", "epoch_accuracy"),
+    splits: Sequence[str] = ("train", "validation"),
+    title: str = "TensorBoard scalars, read from the event files",
+) -> plt.Figure:
+    """What TensorBoard's *Scalars* tab shows for ``runs`` ticked: one panel per tag, one colour per run.
+
+    Taught in notebook 04, section 11 ("The course's results").
+
+    ``runs`` maps a label to a run's TensorBoard folder (:func:`helpers.callbacks.latest_run_dir`);
+    each is read with :func:`tensorboard_scalars`. Training is drawn solid, validation dashed, and the
+    epochs are numbered from 1, as Keras prints them.
+
+    Example:
+        >>> fig = plot_tensorboard_scalars({"Model 3": latest_run_dir(runs, "04_model_3")})  # doctest: +SKIP
+        >>> [ax.get_title() for ax in fig.axes]  # doctest: +SKIP
+        ['epoch_loss', 'epoch_accuracy']
+    """
+    fig, axes = plt.subplots(1, len(tags), figsize=(6 * len(tags), 4.5), layout="constrained")
+    axes = np.atleast_1d(axes)
+    styles = itertools.cycle(("-o", "--s", ":^"))
+    split_styles = {split: style for split, style in zip(splits, styles, strict=False)}
+    for ax, tag in zip(axes, tags, strict=True):
+        logged: set[int] = set()
+        for number, (label, run_dir) in enumerate(runs.items()):
+            for split in splits:
+                pairs = tensorboard_scalars(run_dir, split, tag)
+                epochs = [step + 1 for step, _ in pairs]
+                logged.update(epochs)
+                ax.plot(epochs, [value for _, value in pairs], split_styles[split], color=f"C{number}",
+                        label=f"{label}, {split}")  # fmt: skip
+        ax.set(title=tag, xlabel="epoch", ylabel=tag.removeprefix("epoch_"))
+        ticks = sorted(logged)
+        ax.set_xticks(ticks[:: max(1, -(-len(ticks) // 12))])  # whole epochs, at most about 12 ticks
+        ax.legend(fontsize="small")
+    fig.suptitle(title)
+    return fig

@@ -1,7 +1,8 @@
 """Notebook 01's claims about its models, checked on a tiny hub module instead of inside the lesson.
 
 The notebook writes ``create_model`` out (it is the lesson) and keeps only the learner's check that the
-classifier alone is trainable; the layout, the parameter formula and the TFSMLayer comparison live here.
+classifier alone is trainable; the layout, the parameter formula, the TFSMLayer comparison, the course layer's
+frozen weights, the TensorBoard log folders and the list of recorded experiments live here.
 """
 
 from __future__ import annotations
@@ -79,6 +80,52 @@ def test_tfsmlayer_gives_the_same_features_and_hands_keras_the_parameters(tiny_h
     assert not tfsm.trainable_weights
 
 
+def test_hub_keraslayer_is_refused_by_keras_3_and_the_course_layer_is_accepted_frozen(tiny_hub_handle):
+    """Section 5's box: the error Keras 3 gives for ``hub.KerasLayer``, and route (c) accepted, frozen."""
+    import tensorflow_hub as hub
+
+    legacy = hub.KerasLayer(tiny_hub_handle)
+    assert not isinstance(legacy, keras.Layer)
+    with pytest.raises(ValueError, match="Only instances of `?keras.Layer`?"):
+        keras.Sequential([keras.Input(INPUT_SHAPE), legacy])
+    course = models.HubFeatureExtractor(tiny_hub_handle)
+    model = keras.Sequential([keras.Input(INPUT_SHAPE), course])
+    assert isinstance(course, keras.Layer) and not course.trainable
+    assert not model.trainable_weights
+
+
+def test_a_tensorboard_callback_writes_train_and_validation_logs_found_by_latest_run_dir(tmp_path):
+    """Section 11 lists, for each experiment, the folders its latest run wrote: training and validation."""
+    from helpers.callbacks import latest_run_dir, new_run_dir
+
+    log_dir = new_run_dir(tmp_path, "01_tiny")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    x, y = np.ones((8, 4), "float32"), np.eye(2, dtype="float32")[[0, 1] * 4]
+    callback = keras.callbacks.TensorBoard(log_dir=str(log_dir))
+    model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[callback])
+    run = latest_run_dir(tmp_path, "01_tiny")
+    assert run == log_dir
+    assert (run / "train").is_dir() and (run / "validation").is_dir()
+
+
+def test_every_recorded_experiment_is_listed_for_tensorboard_and_compared():
+    """Sections 11 and 12 walk one list of experiments: exactly those the notebook trains with fit_and_record."""
+    import ast
+    import re
+
+    code = "\n".join(_cells(kind="code"))
+    trained = set(re.findall(r'experiment\s*=\s*"(01_\w+)"', code))
+    assert trained == {"01_resnet50_v2_feature_vector", "01_efficientnet_b0_feature_vector", "01_hub_no_rescaling"}
+    listed = [
+        ast.literal_eval(node.value)
+        for node in ast.walk(ast.parse(code))
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "experiments"
+    ]
+    assert listed and all(set(names) == trained for names in listed)
+    assert code.count("fit_and_record(") == 3
+
+
 # --------------------------------------------------------------------------- what the prose may claim
 
 
@@ -119,8 +166,10 @@ def test_models_are_compared_and_their_mistakes_studied_on_the_validation_set():
     (mistakes,) = [source for source in code if "plot_top_losses(" in source]
     assert "predict_dataset(candidates[best_name], val_data)" in mistakes
     assert "test" not in mistakes.replace("check:", "")
-    (comparison,) = [source for source in code if "compare_accuracies(" in source]
-    assert '["val_accuracy"]' in comparison and "test" not in comparison
+    comparisons = [source for source in code if "compare_accuracies(" in source]
+    assert len(comparisons) >= 2, "section 10 (rescaling) and section 12 (the backbones) compare"
+    for comparison in comparisons:
+        assert '["val_accuracy"]' in comparison and "test" not in comparison
 
 
 def test_the_solutions_split_is_photo_folders_split(tiny_data):

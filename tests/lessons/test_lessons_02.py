@@ -42,6 +42,11 @@ def test_two_inputs_two_outputs_and_concatenate_shapes():
     merge = model.get_layer("merge")
     assert [tuple(t.shape) for t in merge.input] == [(None, 8), (None, 3)]
     assert tuple(merge.output.shape) == (None, 11)
+    rng = np.random.default_rng(0)
+    food_class, calories = model([rng.normal(size=(2, 8)), rng.normal(size=(2, 3))])
+    assert food_class.shape == (2, 4), "for each of the 2 dishes, one probability per class"
+    assert calories.shape == (2, 1), "for each of the 2 dishes, one calorie number"
+    np.testing.assert_allclose(np.asarray(food_class).sum(axis=1), 1.0, rtol=1e-5)
 
 
 def test_branches_merge_into_one_layer():
@@ -70,6 +75,10 @@ def test_a_shared_layer_is_one_layer_called_twice_with_one_set_of_weights():
     assert siamese.count_params() == (6 * 3 + 3) + (3 * 1 + 1)
     halves = keras.Model(left, left_code), keras.Model(right, right_code)
     assert all(a is b for a, b in zip(halves[0].weights, halves[1].weights, strict=True))
+    dish = np.random.default_rng(0).normal(size=(1, 6)).astype("float32")
+    np.testing.assert_allclose(halves[0](dish), halves[1](dish))
+    bias = siamese.get_layer("same_dish").bias
+    np.testing.assert_allclose(siamese([dish, dish]), keras.activations.sigmoid(bias)[None], rtol=1e-6)
 
 
 def _model_0_by_hand(pooling=None):
@@ -128,3 +137,53 @@ def test_a_frozen_batchnorm_keeps_its_statistics_through_fit_inside_a_nested_cal
     model.fit(data, labels, epochs=2, batch_size=8, verbose=0)
     for old, new in zip(before, norm.weights, strict=True):
         np.testing.assert_array_equal(old, np.asarray(new))
+
+
+def test_the_base_without_its_top_returns_feature_maps_and_freezing_reaches_every_layer():
+    """Notebook 02, steps 1 and 2: a grid of feature maps, and one flag that freezes every layer inside."""
+    application = getattr(keras.applications, BACKBONES[BACKBONE].application)
+    base = application(include_top=False, weights=None, input_shape=INPUT_SHAPE, **BACKBONES[BACKBONE].kwargs)
+    assert len(base.output_shape) == 4, "(batch, height, width, channels), not a vector"
+    assert base.output_shape[1:3] == (INPUT_SHAPE[0] // 32, INPUT_SHAPE[1] // 32)
+    assert base.trainable_weights
+    base.trainable = False
+    assert not base.trainable_weights and base.non_trainable_weights
+    assert not any(layer.trainable for layer in base.layers)
+    norms = [layer for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert norms and not any(layer.trainable for layer in norms)
+
+
+def test_model_0_has_the_five_named_layers_every_later_notebook_uses():
+    names = [layer.name for layer in _model_0_by_hand().layers]
+    assert names == ["image", "rescaling", "base", "pooling", "classifier"]
+
+
+def test_the_pooling_layer_averages_each_feature_map_of_the_base():
+    """Notebook 02, section 6, on real feature maps: one vector per image, the mean over the grid."""
+    model = _model_0_by_hand()
+    images = np.random.default_rng(0).uniform(0, 255, size=(2, *INPUT_SHAPE)).astype("float32")
+    maps = model.get_layer("base")(model.get_layer("rescaling")(images), training=False)
+    vectors = model.get_layer("pooling")(maps)
+    assert vectors.shape == (2, model.get_layer("base").output_shape[-1])
+    np.testing.assert_allclose(vectors, np.asarray(maps).mean(axis=(1, 2)), rtol=1e-5, atol=1e-6)
+
+
+def test_fit_trains_the_head_only_and_records_one_history_entry_per_epoch():
+    """Notebook 02, section 8: after fit, still one trainable layer, the base's weights untouched."""
+    keras.utils.set_random_seed(0)
+    model = _model_0_by_hand()
+    base_before = [np.asarray(w).copy() for w in model.get_layer("base").weights]
+    head_before = [np.asarray(w).copy() for w in model.get_layer("classifier").weights]
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="categorical_crossentropy", metrics=["accuracy"])
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 255, size=(8, *INPUT_SHAPE)).astype("float32")
+    labels = keras.utils.to_categorical(np.arange(8) % NUM_CLASSES, NUM_CLASSES)
+    history = model.fit(images, labels, epochs=2, batch_size=4, verbose=0)
+    assert len(history.epoch) == 2
+    assert trainable_layer_names(model) == ["classifier"]
+    for old, new in zip(base_before, model.get_layer("base").weights, strict=True):
+        np.testing.assert_array_equal(old, np.asarray(new))
+    assert any(
+        not np.allclose(old, np.asarray(new))
+        for old, new in zip(head_before, model.get_layer("classifier").weights, strict=True)
+    ), "the head learned"

@@ -227,3 +227,95 @@ def test_q20_counts_the_models_notebook_06_shows():
     assert f"the largest file of the {words[len(candidates)]} models notebook 06 shows" in answer
     assert max(candidates, key=lambda name: PUBLISHED[name]["size_mb"]) == "VGG16"
     assert "largest file of all" not in answer
+
+
+# --------------------------------------------------------------------------- the structure the checks print
+
+
+def test_every_question_heading_opens_its_cell_with_its_anchor_on_the_next_line():
+    cells = [_source(cell) for cell in _cells(REVIEW) if cell["cell_type"] == "markdown"]
+    numbers = []
+    for markdown in cells:
+        lines = markdown.splitlines()
+        match = re.match(r"### Q(\d+)\. ", lines[0]) if lines else None
+        assert match or not QUESTION.search(markdown), f"a question heading is not first in: {lines[0]!r}"
+        if match:
+            numbers.append(int(match.group(1)))
+            assert lines[1] == f'<a id="q{match.group(1)}"></a>', f"Q{match.group(1)}: anchor on the next line"
+    assert numbers == list(range(1, 21))
+
+
+def test_q4_unfreezing_moves_parameters_to_trainable_and_adds_none():
+    from helpers.models import build_feature_extractor, count_params, trainable_layer_names, unfreeze_last
+    from helpers.training import compile_classifier
+
+    demo = build_feature_extractor("mobilenet_v2_035", (64, 64, 3), num_classes=3, weights=None, name="demo")
+    compile_classifier(demo)
+    extraction = count_params(demo)
+    assert trainable_layer_names(demo) == ["classifier"]
+    unfreeze_last(demo.get_layer("base"), 10)
+    compile_classifier(demo, learning_rate=1e-4)
+    fine_tuning = count_params(demo)
+    assert trainable_layer_names(demo) == ["base", "classifier"]
+    assert fine_tuning["trainable"] > extraction["trainable"]
+    assert sum(fine_tuning.values()) == sum(extraction.values())
+
+
+def test_q5_a_shared_layer_is_listed_once_with_one_set_of_weights():
+    import keras
+
+    front, top, menu = keras.Input((8,)), keras.Input((8,)), keras.Input((3,))
+    encoder = keras.layers.Dense(4, name="shared_encoder")
+    merged = keras.layers.Concatenate()([encoder(front), encoder(top), menu])
+    hidden = keras.layers.Dense(6)(merged)
+    model = keras.Model([front, top, menu], [keras.layers.Dense(4)(hidden), keras.layers.Dense(1)(hidden)])
+    assert len(model.inputs) == 3 and len(model.outputs) == 2
+    assert [layer.name for layer in model.layers].count("shared_encoder") == 1
+    assert len(model.weights) == 2 * 4  # encoder, hidden and the two outputs: a kernel and a bias each
+
+
+def test_q6_the_head_reads_one_pooled_vector_per_image_one_kernel_row_per_feature():
+    import keras
+    import numpy as np
+
+    from helpers.models import build_feature_extractor
+
+    demo = build_feature_extractor("mobilenet_v2_035", (64, 64, 3), num_classes=3, weights=None, name="demo")
+    bottleneck = keras.Model(demo.input, demo.get_layer("pooling").output)
+    features = bottleneck.predict(np.zeros((2, 64, 64, 3), "float32"), verbose=0)
+    assert features.shape == (2, demo.get_layer("classifier").kernel.shape[0])
+
+
+@pytest.mark.parametrize("trainable", [False, True])
+def test_q11_only_a_trainable_batchnorm_uses_the_batch_and_moves_its_mean(trainable):
+    import keras
+    import numpy as np
+
+    batch = np.random.default_rng(0).normal(loc=5.0, scale=3.0, size=(8, 4)).astype("float32")
+    layer = keras.layers.BatchNormalization()
+    layer.build((None, 4))
+    layer.trainable = trainable
+    inference = np.asarray(layer(batch, training=False))
+    training = np.asarray(layer(batch, training=True))
+    moved = not np.allclose(np.asarray(layer.moving_mean), 0.0)
+    assert np.allclose(inference, training, atol=1e-5) is not trainable
+    assert moved is trainable
+
+
+def test_q15_the_winner_of_a_choice_comes_back_to_the_true_accuracy_on_fresh_images():
+    import numpy as np
+
+    simulation = np.random.default_rng(0)
+    winners = simulation.binomial(50, 0.7, size=(1000, 20)).max(axis=1) / 50
+    fresh = simulation.binomial(1000, 0.7, size=1000) / 1000
+    assert winners.mean() > 0.72
+    assert abs(fresh.mean() - 0.7) < 0.01
+
+
+def test_q16_compares_the_models_on_validation_figures_never_on_test_differences():
+    code = [_source(cell) for cell in _cells(REVIEW) if cell["cell_type"] == "code"]
+    calls = [line for source in code for line in source.splitlines() if "compare_accuracies(" in line]
+    assert calls and all("step" in line or "on_validation" in line for line in calls)
+    assert any("step = {" in source and "on_validation(" in source for source in code)
+    differences = re.compile(r"test_accuracy[^\n]*\)\s*-|-\s*float\([^\n]*test_accuracy")
+    assert not any(differences.search(source) for source in code), "no test-accuracy gains between models"
