@@ -58,12 +58,14 @@ def _is_notebook(item: pytest.Item) -> bool:
 
 
 #: Notebooks that read what an earlier one wrote into the session's run folder (04 loads 03's Model 2 checkpoint,
-#: 05's solutions its head-only one, 02's solutions model 0's row): each chain runs in order on one xdist worker.
+#: 05's solutions its head-only one, 02's and 06's solutions their lesson's rows): each chain runs in order on one
+#: xdist worker.
 CHAINS = {
     "02_functional_api_model_0": "chain-02",
     "03_data_size_experiments": "chain-03-04",
     "04_fine_tuning": "chain-03-04",
     "05_mobilenetv2_cats_vs_dogs": "chain-05",
+    "06_choosing_a_base_model": "chain-06",
 }
 
 

@@ -43,8 +43,9 @@ def shared_data(root: Path | None = None) -> dict[str, Path]:
 
 
 def lessons(root: Path) -> list[Path]:
-    """The lesson notebooks (not the solutions), in course order."""
-    return [nb for nb in config.course_notebooks(root) if nb.parent.name == "notebooks"]
+    """The lesson notebooks (not the solutions, not the appendix, which records no results), in course order."""
+    notebooks = config.course_notebooks(root)
+    return [nb for nb in notebooks if nb.parent.name == "notebooks" and not nb.stem.endswith("_appendix")]
 
 
 def run_lessons(

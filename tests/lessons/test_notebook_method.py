@@ -44,9 +44,22 @@ def _mentions_test(node: ast.AST | None) -> bool:
     return node is not None and re.search(r"test", ast.unparse(node), re.IGNORECASE) is not None
 
 
+def _tuples(path) -> dict[str, ast.Tuple]:
+    """The names a notebook binds to a tuple written out (``splits = (train_data, val_data, test_data)``)."""
+    bound = {}
+    for source in _code_cells(path):
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Tuple):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        bound[target.id] = node.value
+    return bound
+
+
 def problems(path) -> list[str]:
     """Every call in ``path`` that lets the test set into training or a decision."""
     found = []
+    tuples = _tuples(path)
     for _, call in _calls(path):
         name, keywords = _name(call), {k.arg: k.value for k in call.keywords}
         text = ast.unparse(call)
@@ -55,6 +68,8 @@ def problems(path) -> list[str]:
                 found.append(f"fit on or validated with the test set: {text}")
         elif name == "fit_and_record":
             splits = call.args[1] if len(call.args) == 2 else None
+            if isinstance(splits, ast.Name):  # a tuple the notebook wrote out under a name
+                splits = tuples.get(splits.id)
             if not isinstance(splits, ast.Tuple) or len(splits.elts) != 3:
                 found.append(f"fit_and_record needs (model, (train, val, test)): {text}")
             elif any(_mentions_test(arg) for arg in splits.elts[:2]) or not _mentions_test(splits.elts[2]):
@@ -80,9 +95,12 @@ def test_the_check_catches_each_mistake(tmp_path):
         "%tensorboard --logdir runs\nmodel.fit(train_data, validation_data=val_data)",
         "fit_and_record(model, (train_data, val_data, test_data), experiment='ok')",
         "best = max(models, key=lambda m: results[m]['val_accuracy'])",
+        "splits = (train_data, val_data, test_data)\nfit_and_record(model, splits, experiment='named')",
+        "wrong = (test_data, val_data, test_data)\nfit_and_record(model, wrong, experiment='x')",
     ]
     notebook = {"cells": [{"cell_type": "code", "source": c} for c in cells]}
     path = tmp_path / "nb.ipynb"
     path.write_text(json.dumps(notebook))
     found = problems(path)
-    assert len(found) == 4 and all(cells[i].split("\n")[-1][:12] in "".join(found) for i in range(2))
+    assert len(found) == 5 and all(cells[i].split("\n")[-1][:12] in "".join(found) for i in range(2))
+    assert "fit_and_record(model, wrong" in found[-1], "a named tuple is checked like one written out"

@@ -141,5 +141,5 @@ def test_every_lesson_ran_and_kept_its_figures(real_run):
     assert ran and all((real_run / notebook.name).exists() for notebook in ran)
     # 06 asserts inside the notebook that the wrong preprocess_input gives the photos' classes less probability
     # than the right one; the executed copy exists only if that assertion held on the real weights
-    assert len(list((real_run / "images").glob("*.png"))) >= 20
+    assert len(list((real_run / "images").glob("*.png"))) >= (20 if ALL else 12)
     assert os.path.getsize(real_run / "results.csv") > 0

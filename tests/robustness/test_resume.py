@@ -221,12 +221,27 @@ def _resumed_experiments(notebook: str) -> dict[str, bool]:
     """Each ``fit_and_record`` call of ``notebook``: its experiment name and whether it passes ``resume=True``."""
     found = {}
     path = config.find_root() / "notebooks" / notebook
-    for cell in json.loads(path.read_text())["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        for node in ast.walk(ast.parse("".join(cell["source"]))):
+    trees = [
+        ast.parse("".join(cell["source"]))
+        for cell in json.loads(path.read_text())["cells"]
+        if cell["cell_type"] == "code"
+    ]
+    # keyword sets a notebook names once and passes as **name: fine_tune = dict(initial_epoch=..., resume=True)
+    named = {
+        target.id: {k.arg: k.value for k in node.value.keywords}
+        for tree in trees
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+        and getattr(node.value.func, "id", "") == "dict"
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    for tree in trees:
+        for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "fit_and_record":
-                keywords = {k.arg: k.value for k in node.keywords}
+                keywords = {k.arg: k.value for k in node.keywords if k.arg is not None}
+                for splat in (k.value for k in node.keywords if k.arg is None):
+                    keywords = {**named.get(getattr(splat, "id", ""), {}), **keywords}
                 resume = keywords.get("resume")
                 found[ast.literal_eval(keywords["experiment"])] = isinstance(resume, ast.Constant) and resume.value
     return found
