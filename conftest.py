@@ -106,3 +106,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         from tools import hub_cache
 
         hub_cache.seed(OFFLINE_BACKBONE)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """A lesson's exercise cell (tagged ``raises-exception``, with blanks ``____``), run as it is stored, must stop
+    at a blank with the friendly :class:`helpers.exercises.FillIn`, not another error: what a learner sees first."""
+    result = yield
+    cell = getattr(item, "cell", None)
+    tags = cell.metadata.get("tags", []) if cell is not None else []
+    if _is_notebook(item) and "raises-exception" in tags and "____" in cell.source:
+        errors = [out["ename"] for out in item.test_outputs or [] if out.get("ename")]
+        if errors != ["FillIn"]:
+            pytest.fail(f"an exercise cell with blanks raised {errors or 'nothing'} instead of FillIn:\n{cell.source}")
+    return result

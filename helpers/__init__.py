@@ -13,6 +13,8 @@ helper that uses it, or says that no lesson uses it.
 - :mod:`helpers.callbacks` -- run folders, TensorBoard, checkpoints and saved histories; where a backup is.
 - :mod:`helpers.plotting` -- loss curves, history comparison, image grids, predictions, saved figures.
 - :mod:`helpers.results` -- the course's table of experiment results (and ``python -m helpers.results summary``).
+- :mod:`helpers.exercises` -- exercises that check themselves: ``exercises("04").e1.check(...)``, ``hint()``,
+  ``solution()``, and the blank ``____`` of an exercise cell.
 - :mod:`helpers._internal` -- the private machinery (downloads, image-folder checks, device / strategy, network
   errors, resuming a run), re-exported by the modules above where a lesson calls it; the maintainers' tooling lives
   in ``tools/``, which ``helpers`` never imports.

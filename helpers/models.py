@@ -60,6 +60,8 @@ def hub_handle(default: str) -> str:
     """
     from helpers.config import load_profile
 
+    if default not in BACKBONES and "/" not in default:  # checked even when COURSE_BACKBONE overrides it
+        raise ValueError(f"{default!r} is neither a backbone ({sorted(BACKBONES)}) nor a handle")
     chosen = load_profile().backbone
     if chosen:
         return BACKBONES[chosen].hub_handle

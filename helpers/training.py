@@ -8,6 +8,7 @@ same way: curves on the fixed validation set, the test set once at the end.
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -81,6 +82,8 @@ def compile_classifier(model: keras.Model, learning_rate: float = 1e-3) -> keras
         >>> round(float(model.optimizer.learning_rate), 6)
         0.0001
     """
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        learning_rate = float(learning_rate)  # a number (or a schedule), checked before Keras sees it
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="categorical_crossentropy",
@@ -130,7 +133,8 @@ def fit_and_record(
 
     profile = config.load_profile()
     train_data, val_data, test_data = splits[:3]
-    epochs = profile.epochs if epochs is None else epochs
+    epochs = profile.epochs if epochs is None else operator.index(epochs)  # whole numbers, checked here
+    initial_epoch = operator.index(initial_epoch)
     backbone = backbone_of(model)
     attempt = resume_run.Attempt(model, experiment, _with_tensorboard(callbacks, experiment), resume, backbone)
     started = time.perf_counter()

@@ -1,6 +1,6 @@
 """Every public helper's docstring says where the course teaches it, and that place exists.
 
-Like d2l's "Defined in section ...", each public function and class of the eight public modules names one of:
+Like d2l's "Defined in section ...", each public function and class of the nine public modules names one of:
 
 - ``Taught in notebook NN, section N ("Heading").``: the first lesson that uses it (notebook 07 or a solutions
   notebook, ``Taught in notebook NN solutions, exercise N ("Heading").``, where only they do);
@@ -28,7 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HELPERS = ROOT / "helpers"
 NOTEBOOKS = ROOT / "notebooks"
-MODULES = ("config", "backbones", "data", "models", "training", "callbacks", "plotting", "results")
+MODULES = ("config", "backbones", "data", "models", "training", "callbacks", "plotting", "results", "exercises")
 
 _PLACE = r"notebook (?P<nb>\d\d)(?P<sol> solutions)?, (?P<kind>section|exercise) (?P<num>\d+)"
 TAUGHT = re.compile(r"Taught in " + _PLACE + r' \("(?P<heading>[^"]+)"\)')
@@ -180,7 +180,7 @@ def index_problems(doc: str, package: Path = HELPERS) -> list[str]:
 
 
 def public_objects() -> list[tuple[str, str, object]]:
-    """``(module, name, object)`` of every public function and class defined in the eight public modules."""
+    """``(module, name, object)`` of every public function and class defined in the nine public modules."""
     found = []
     for short in MODULES:
         module = importlib.import_module(f"helpers.{short}")
@@ -203,7 +203,7 @@ COMMENTS = {
 # --------------------------------------------------------------------------- the course's helpers
 
 
-def test_the_eight_modules_have_public_helpers():
+def test_the_nine_modules_have_public_helpers():
     assert {short for short, _, _ in PUBLIC} == set(MODULES)
     assert len(PUBLIC) > 80, "check: the collector finds the helpers (did a module stop defining its own?)"
 
