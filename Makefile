@@ -81,7 +81,7 @@ test-service: $(STAMP) $(SERVICE_STAMP)
 ## lint: ruff on helpers, tests and (through nbqa) the notebooks
 lint: $(STAMP)
 	$(BIN)/ruff check helpers tests benchmarks tools conftest.py
-	$(BIN)/nbqa ruff notebooks
+	$(BIN)/nbqa ruff notebooks --line-length 88
 	$(BIN)/lint-imports
 
 ## run: execute every notebook in order into runs/<timestamp>/ in the active profile

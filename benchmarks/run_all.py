@@ -27,6 +27,7 @@ from benchmarks import (
     bench_cached_features,
     bench_default_models,
     bench_input_pipeline,
+    bench_near_duplicates,
     bench_real_suite,
     bench_smoke,
     bench_test_times,
@@ -37,7 +38,8 @@ from benchmarks.common import ROOT
 COLUMNS = ("name", "value", "unit", "target", "met", "machine", "date", "tensorflow", "keras", "profile", "source")
 #: Benchmark names (for ``--only`` and ``--skip``), in the order they run.
 BENCHMARKS = (
-    "cached_features", "input_pipeline", "validation_share", "default_models", "smoke", "real_suite", "test_times"
+    "cached_features", "input_pipeline", "validation_share", "near_duplicates", "default_models", "smoke",
+    "real_suite", "test_times",
 )
 DEFAULT_CSV = ROOT / "benchmarks" / "last_results.csv"
 
@@ -49,6 +51,8 @@ def _run(name: str, args: argparse.Namespace) -> dict:
         return bench_input_pipeline.main()
     if name == "validation_share":
         return bench_validation_share.main()
+    if name == "near_duplicates":
+        return bench_near_duplicates.main()
     if name == "default_models":
         return bench_default_models.main(tuple(args.models))
     if name == "smoke":

@@ -7,7 +7,8 @@ helper that uses it, or says that no lesson uses it.
 
 - :mod:`helpers.config` -- the run profile (learner, smoke, local), versions, device, strategy and seeds: ``setup()``.
 - :mod:`helpers.backbones` -- the table of pretrained backbones and their published figures (no TensorFlow import).
-- :mod:`helpers.data` -- getting, checking, sub-sampling and loading image folders; the food and two-class data.
+- :mod:`helpers.data` -- getting, checking, sub-sampling and loading image folders; the food and two-class data;
+  near-duplicates across the splits.
 - :mod:`helpers.models` -- backbones, feature extractors, fine-tuning, TF Hub, saving and loading models safely.
 - :mod:`helpers.training` -- augmentation, compiling, the shared fit / validate / test / record step, cached features.
 - :mod:`helpers.callbacks` -- run folders, TensorBoard, checkpoints and saved histories; where a backup is.
@@ -15,9 +16,9 @@ helper that uses it, or says that no lesson uses it.
 - :mod:`helpers.results` -- the course's table of experiment results (and ``python -m helpers.results summary``).
 - :mod:`helpers.exercises` -- exercises that check themselves: ``exercises("04").e1.check(...)``, ``hint()``,
   ``solution()``, and the blank ``____`` of an exercise cell.
-- :mod:`helpers._internal` -- the private machinery (downloads, image-folder checks, device / strategy, network
-  errors, resuming a run), re-exported by the modules above where a lesson calls it; the maintainers' tooling lives
-  in ``tools/``, which ``helpers`` never imports.
+- :mod:`helpers._internal` -- the private machinery (downloads, image-folder checks, the exercises' checks,
+  device / strategy, network errors, resuming a run), re-exported by the modules above where a lesson calls it;
+  the maintainers' tooling lives in ``tools/``, which ``helpers`` never imports.
 """
 
 import warnings

@@ -511,6 +511,190 @@ def load_image(path: str | Path, image_size: tuple[int, int] = (224, 224)) -> np
     return keras.utils.img_to_array(image).astype("float32")
 
 
+#: Cosine similarity of two images' pooled backbone features at or above which :func:`near_duplicates` reports them.
+#: Calibrated in ``benchmarks/bench_near_duplicates.py`` on planted copies (resized, re-encoded, cropped) and on
+#: distinct photos of one class; its figures are in ``benchmarks/last_results.csv``.
+#: Taught in notebook 03, section 10 ("Near-duplicates across the splits").
+NEAR_DUPLICATE_THRESHOLD = 0.85
+
+#: Bits (of 64) in which two images' perceptual hashes (:func:`perceptual_hash`) may differ for
+#: :func:`near_duplicates` to report them: planted copies differed in at most 2, distinct photos in 14 or more.
+#: Taught in notebook 03, section 10 ("Near-duplicates across the splits").
+HASH_BITS = 6
+
+#: The kinds of copy :func:`plant_copy` makes: what a scraped data set holds twice without identical bytes.
+#: Taught in notebook 03, section 10 ("Near-duplicates across the splits").
+COPY_KINDS = ("resized", "reencoded", "cropped")
+
+
+class NearDuplicate(NamedTuple):
+    """A training image and a validation or test image that look like the same photo.
+
+    Used by :func:`helpers.data.near_duplicates` (notebook 03, section 10).
+    """
+
+    similarity: float  #: cosine similarity of their backbone features
+    hash_bits: int  #: bits in which their perceptual hashes differ
+    train: Path
+    other: Path
+
+
+def embed_images(
+    feature_model: Any, paths: Sequence[str | Path], image_size: tuple[int, int], batch_size: int = 32
+) -> np.ndarray:
+    """The pooled features of each image, scaled to length 1, so that a dot product is a cosine similarity.
+
+    Used by :func:`helpers.data.near_duplicates` (notebook 03, section 10).
+
+    ``feature_model`` maps images with pixels in [0, 255] to one vector each (a frozen backbone with its
+    preprocessing and pooling, like notebook 03's ``feature_model``). Returns an array ``(len(paths), features)``.
+
+    Example:
+        >>> vectors = embed_images(feature_model, list_images(val_dir / "pizza"), (224, 224))  # doctest: +SKIP
+    """
+    import keras
+
+    vectors = []
+    for start in range(0, len(paths), batch_size):
+        batch = np.stack([load_image(path, image_size) for path in paths[start : start + batch_size]])
+        features = keras.ops.convert_to_numpy(feature_model(batch, training=False))
+        vectors.append(features.reshape(len(batch), -1))
+    if not vectors:
+        return np.zeros((0, 0), dtype="float32")
+    stacked = np.concatenate(vectors).astype("float32")
+    return stacked / np.maximum(np.linalg.norm(stacked, axis=1, keepdims=True), 1e-12)
+
+
+def _dct_matrix(n: int) -> np.ndarray:
+    """The (unscaled) DCT-II as a matrix: ``_dct_matrix(n) @ x`` is ``scipy.fftpack.dct(x) / 2``."""
+    k, i = np.arange(n)[:, None], np.arange(n)[None, :]
+    return np.cos(np.pi * (2 * i + 1) * k / (2 * n))
+
+
+def perceptual_hash(path: str | Path) -> np.ndarray:
+    """The 64-bit perceptual hash of an image (pHash), as 64 booleans: equal for copies that keep the picture.
+
+    Used by :func:`helpers.data.near_duplicates` (notebook 03, section 10).
+
+    The image in grayscale at 32x32 pixels, its 2-D cosine transform, and for each of the 8x8 lowest frequencies
+    whether it is above their median: what ``imagehash.phash`` computes (``benchmarks/bench_near_duplicates.py``
+    compares the two), without another dependency. Resizing and re-encoding keep the low frequencies; a crop
+    moves them.
+
+    Example:
+        >>> int(np.sum(perceptual_hash("a.jpg") != perceptual_hash("copy.jpg")))  # doctest: +SKIP
+        2
+    """
+    from PIL import Image
+
+    with Image.open(path) as image:
+        pixels = np.asarray(image.convert("L").resize((32, 32), Image.Resampling.LANCZOS), dtype="float64")
+    dct = _dct_matrix(32)
+    low = (dct @ pixels @ dct.T)[:8, :8]
+    return (low > np.median(low)).flatten()
+
+
+def split_images(folder: str | Path) -> list[Path]:
+    """Every image of a split folder (``<folder>/<class>/<image>``), class by class, sorted by name.
+
+    Taught in notebook 03, section 10 ("Near-duplicates across the splits").
+
+    Example:
+        >>> len(split_images("data/food/test"))  # doctest: +SKIP
+        2500
+    """
+    return [path for name in list_classes(folder) for path in list_images(Path(folder) / name)]
+
+
+def near_duplicates(
+    feature_model: Any,
+    train: str | Path | Sequence[str | Path],
+    other: str | Path | Sequence[str | Path],
+    image_size: tuple[int, int],
+    threshold: float = NEAR_DUPLICATE_THRESHOLD,
+    hash_bits: int = HASH_BITS,
+) -> list[NearDuplicate]:
+    """Pairs of a training image and a validation or test image that look like the same photo, most alike first.
+
+    Taught in notebook 03, section 10 ("Near-duplicates across the splits").
+
+    ``train`` and ``other`` are split folders (``<split>/<class>/<image>``) or lists of image paths. A content
+    hash (:func:`sha256sum`) catches only identical files; a resized, re-encoded or cropped copy of a training
+    photo has other bytes. Two detectors look for those, and a pair is reported when either fires:
+
+    - the frozen backbone's features (:func:`embed_images`): cosine similarity at or above ``threshold``. They
+      find crops, which move a hash;
+    - the perceptual hash (:func:`perceptual_hash`): at most ``hash_bits`` of 64 bits differ. It finds resized
+      and re-encoded copies more surely than the features.
+
+    Each image is embedded and hashed once; every training image is compared with every other image. Look at the
+    pairs before you trust a test accuracy: a model that trained on a photo recognises its copy.
+
+    Example:
+        >>> train, test = list_images(train_dir), list_images(test_dir)  # doctest: +SKIP
+        >>> pairs = near_duplicates(feature_model, train, test, (224, 224))  # doctest: +SKIP
+    """
+    train_paths, other_paths = _paths(train), _paths(other)
+    if not train_paths or not other_paths:
+        return []
+    similarity = (
+        embed_images(feature_model, train_paths, image_size) @ embed_images(feature_model, other_paths, image_size).T
+    )
+    train_hashes = np.stack([perceptual_hash(path) for path in train_paths])
+    other_hashes = np.stack([perceptual_hash(path) for path in other_paths])
+    bits = (train_hashes[:, None, :] != other_hashes[None, :, :]).sum(axis=2)
+    rows, cols = np.nonzero((similarity >= threshold) | (bits <= hash_bits))
+    pairs = [
+        NearDuplicate(float(similarity[r, c]), int(bits[r, c]), train_paths[r], other_paths[c])
+        for r, c in zip(rows, cols, strict=True)
+    ]
+    return sorted(pairs, key=lambda pair: (-pair.similarity, pair.hash_bits, str(pair.train), str(pair.other)))
+
+
+def _paths(images: str | Path | Sequence[str | Path]) -> list[Path]:
+    """A split folder's images (:func:`split_images`), or the paths given."""
+    if isinstance(images, str | Path):
+        return split_images(images)
+    return [Path(path) for path in images]
+
+
+def plant_copy(path: str | Path, dst: str | Path, kind: str, seed: int = config.DEFAULT_SEED) -> Path:
+    """Write a near-copy of the image at ``path`` to the file ``dst`` (a ``.jpg``): ``kind`` is one of
+    :data:`COPY_KINDS`. Returns ``dst``.
+
+    Taught in notebook 03, section 10 ("Near-duplicates across the splits").
+
+    ``"resized"`` is the photo at half its width and height, ``"reencoded"`` the photo saved again as a JPEG
+    of quality 30, ``"cropped"`` a crop of 80% of its width and height at a random place: the copies a data
+    set scraped from the web holds without identical bytes.
+
+    Example:
+        >>> plant_copy("train/pizza/1.jpg", "test/pizza/copy.jpg", "resized")  # doctest: +SKIP
+        PosixPath('test/pizza/copy.jpg')
+    """
+    from PIL import Image
+
+    if kind not in COPY_KINDS:
+        raise ValueError(f"kind must be one of {COPY_KINDS}, got {kind!r}")
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with Image.open(path) as opened:
+        image = opened.convert("RGB")
+    width, height = image.size
+    quality = 90
+    if kind == "resized":
+        image = image.resize((max(1, width // 2), max(1, height // 2)), Image.Resampling.BILINEAR)
+    elif kind == "reencoded":
+        quality = 30
+    else:
+        rng = random.Random(f"{seed}-{Path(path).name}")
+        w, h = max(1, int(width * 0.8)), max(1, int(height * 0.8))
+        left, top = rng.randint(0, width - w), rng.randint(0, height - h)
+        image = image.crop((left, top, left + w, top + h))
+    image.save(dst, format="JPEG", quality=quality)
+    return dst
+
+
 # --------------------------------------------------------------------------- the course's data
 
 
@@ -560,7 +744,6 @@ def demo_photos(profile: config.Profile | None = None, shared: str | Path | None
             ) from err
         photos[Path(path)] = label
     return dict(sorted(photos.items()))
-
 
 
 def tiny_food_dir(profile: config.Profile) -> Path:
@@ -672,7 +855,11 @@ def food_data(percent: int, profile: config.Profile | None = None) -> FoodFolder
     make_validation_split(source / "train", val_dir, per_class, profile.seed)
     train_dir = subsets / f"{source.name}_{percent}_percent_train_seed{profile.seed}"
     make_subset(
-        source / "train", train_dir, percent / 100, profile.seed, config.FOOD101_TRAIN_PER_CLASS,
+        source / "train",
+        train_dir,
+        percent / 100,
+        profile.seed,
+        config.FOOD101_TRAIN_PER_CLASS,
         exclude=image_names(val_dir),
     )
     return FoodFolders(train_dir, val_dir, source / "test")

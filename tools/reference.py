@@ -27,6 +27,8 @@ from helpers.results import with_interval
 BACKBONE = "mobilenet_v2_035"
 README_START = "<!-- reference results: written by `make reference`, do not edit by hand -->"
 README_END = "<!-- end of reference results -->"
+#: The ``--note`` of the published run, in ``results/``.
+NOTE_NAME = "reference_note.txt"
 #: Figures the README and the course book show, copied from the run's images.
 FIGURES = ("results.png",)
 
@@ -93,8 +95,11 @@ def run_lessons(
     return seconds
 
 
-def readme_section(rows: list[Mapping[str, str]], seconds: Mapping[str, float]) -> str:
+def readme_section(rows: list[Mapping[str, str]], seconds: Mapping[str, float], note: str = "") -> str:
     """The README's Results section, written from the reference CSV (and the notebooks' run times).
+
+    ``note`` (``--note`` on the command line) is one more line under the times, for what a reader should know
+    about how they were measured.
 
     Example:
         >>> row = {"experiment": "02_model_0", "notebook": "02", "train_images": "750", "epochs": "5",
@@ -126,6 +131,8 @@ def readme_section(rows: list[Mapping[str, str]], seconds: Mapping[str, float]) 
         total = sum(seconds.values())
         per_notebook = ", ".join(f"{name.split('_')[0]} {value:.0f} s" for name, value in seconds.items())
         lines.append(f"Time per notebook: {per_notebook} ({total / 60:.0f} minutes in all).")
+    if note:
+        lines.append(note)
     lines += ["", README_END]
     return "\n".join(lines)
 
@@ -146,7 +153,7 @@ def update_readme(readme: Path, section: str) -> None:
     readme.write_text(head + section + tail)
 
 
-def publish(run_dir: Path, root: Path | None = None) -> Path:
+def publish(run_dir: Path, root: Path | None = None, note: str = "") -> Path:
     """Copy a reference run's results and figures into ``results/`` and rewrite the README's Results section."""
     root = root or config.find_root()
     target = root / "results"
@@ -163,7 +170,12 @@ def publish(run_dir: Path, root: Path | None = None) -> Path:
         shutil.copyfile(run_dir / "seconds.csv", target / "reference_seconds.csv")
     with csv_path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    update_readme(root / "README.md", readme_section(rows, seconds))
+    note_path = target / NOTE_NAME  # kept beside the CSV, so that the README can be checked against both
+    if note:
+        note_path.write_text(note + "\n")
+    elif note_path.exists():
+        note_path.unlink()
+    update_readme(root / "README.md", readme_section(rows, seconds, note))
     return csv_path
 
 
@@ -174,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m tools.reference", description=__doc__.split("\n\n")[0])
     parser.add_argument("--publish-only", metavar="RUN_DIR", default=None)
+    parser.add_argument("--note", default="", help="a line under the times in the README (how they were measured)")
     args = parser.parse_args(argv)
     root = config.find_root()
     if args.publish_only:
@@ -183,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Reference run folder: {run_dir}")
         run_lessons(run_dir, shared_data(root))
         summary(["summary", str(run_dir)])
-    print(f"Published {publish(run_dir, root)} and the README's Results section.")
+    print(f"Published {publish(run_dir, root, args.note)} and the README's Results section.")
     return 0
 
 

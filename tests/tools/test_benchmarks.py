@@ -17,6 +17,7 @@ from benchmarks import (
     bench_cached_features,
     bench_default_models,
     bench_input_pipeline,
+    bench_near_duplicates,
     bench_real_suite,
     bench_smoke,
     bench_validation_share,
@@ -57,6 +58,17 @@ def test_input_pipeline_measures_both_pipelines_and_the_cache_keeps_the_order():
     assert all(row["value"] > 0 and row["target"] == ">= 3" for row in rows.values())
     assert outcome["delivered_images_per_s"] > 0 and outcome["consumed_images_per_s"] > 0
     assert outcome["cache_keeps_order"], "the cached pipeline must yield the same images in the same order"
+
+
+def test_near_duplicates_finds_planted_copies_and_matches_imagehash():
+    pytest.importorskip("imagehash")
+    outcome = bench_near_duplicates.main(planted=6)
+    rows = _figures(outcome)
+    kinds = ("resized", "reencoded", "cropped")
+    assert {f"near_duplicates_found_{kind}" for kind in kinds} <= set(rows)
+    assert rows["near_duplicates_found_resized"]["value"] == 1.0, "the hash finds every resized copy"
+    assert rows["perceptual_hash_matches_imagehash"]["value"] == 1.0
+    assert rows["near_duplicates_false_alarms"]["target"] == "<= 0.05"
 
 
 def test_validation_share_before_and_after():

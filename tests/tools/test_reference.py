@@ -27,7 +27,21 @@ def _published() -> tuple[list[dict[str, str]], dict[str, float]]:
 def test_the_readme_shows_exactly_the_reference_csv():
     rows, seconds = _published()
     readme = (ROOT / "README.md").read_text()
-    assert reference.readme_section(rows, seconds) in readme, "run `make reference` (or --publish-only RUN_DIR)"
+    note_path = ROOT / "results" / reference.NOTE_NAME
+    note = note_path.read_text().strip() if note_path.exists() else ""
+    assert reference.readme_section(rows, seconds, note) in readme, "run `make reference` (or --publish-only RUN_DIR)"
+
+
+def test_a_note_goes_under_the_times():
+    row = {"experiment": "02_model_0", "notebook": "02", "train_images": "750", "epochs": "5", "val_accuracy": "0.5",
+           "test_accuracy": "0.6", "seconds_per_epoch": "8.1"}  # fmt: skip
+    section = reference.readme_section([row], {"02_x.ipynb": 60.0}, "Measured on a busy machine.")
+    assert (
+        section.splitlines()[-3:]
+        == ["Time per notebook: 02 60 s (1 minutes in all).", "Measured on a busy machine.", "", reference.README_END][
+            -3:
+        ]
+    )
 
 
 def test_the_reference_run_covers_every_lesson_and_the_machine():
