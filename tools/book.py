@@ -102,6 +102,32 @@ def is_tf_log(line: str) -> bool:
     return bool(_TF_LOG.match(line)) or line.startswith(_TF_LOG_LINES) or "failed call to cuInit" in line
 
 
+def exercise_stops_shown_short(notebook: dict[str, Any]) -> dict[str, Any]:
+    """``notebook`` with each exercise cell's stop at its blanks shown as one line instead of a traceback.
+
+    A lesson's exercise cell (tagged ``raises-exception``, with blanks ``____``) stops with ``FillIn`` when it
+    runs as stored; the page shows what the learner reads in Jupyter, without the stack of frames.
+
+    Example:
+        >>> cell = {"cell_type": "code", "source": "x = ____ + 1", "metadata": {"tags": ["raises-exception"]},
+        ...         "outputs": [{"output_type": "error", "ename": "FillIn", "evalue": "Fill in", "traceback": ["..."]}]}
+        >>> exercise_stops_shown_short({"cells": [cell]})["cells"][0]["outputs"]
+        [{'output_type': 'stream', 'name': 'stdout', 'text': 'FillIn: Fill in\\n'}]
+    """
+    for cell in notebook.get("cells", []):
+        source = cell.get("source", "")
+        source = source if isinstance(source, str) else "".join(source)
+        if "raises-exception" not in cell.get("metadata", {}).get("tags", []) or "____" not in source:
+            continue
+        cell["outputs"] = [
+            {"output_type": "stream", "name": "stdout", "text": f"{output['ename']}: {output['evalue']}\n"}
+            if output.get("output_type") == "error" and output.get("ename") == "FillIn"
+            else output
+            for output in cell.get("outputs", [])
+        ]
+    return notebook
+
+
 def without_tf_logs(notebook: dict[str, Any]) -> dict[str, Any]:
     """``notebook`` (its JSON) with TensorFlow's C++ logging lines taken out of stderr; emptied outputs go too.
 
@@ -434,7 +460,8 @@ def stage(run_dir: str | Path, source: str | Path, root: str | Path | None = Non
     source.mkdir(parents=True, exist_ok=True)
     for name in (*lessons, *solutions):
         notebook = json.loads((run_dir / name).read_text(encoding="utf-8"))
-        (source / name).write_text(json.dumps(without_tf_logs(notebook)), encoding="utf-8")
+        shown = exercise_stops_shown_short(without_tf_logs(notebook))
+        (source / name).write_text(json.dumps(shown), encoding="utf-8")
 
     readme = (root / "README.md").read_text(encoding="utf-8")
     guides = [guide for guide in GUIDES if (root / guide).is_file()]

@@ -183,7 +183,9 @@ def build_slides(notebook_path: str | Path, out_dir: str | Path) -> Path:
     import nbformat
 
     notebook_path, out_dir = Path(notebook_path), Path(out_dir)
-    stored = book.without_tf_logs(json.loads(notebook_path.read_text(encoding="utf-8")))
+    stored = book.exercise_stops_shown_short(
+        book.without_tf_logs(json.loads(notebook_path.read_text(encoding="utf-8")))
+    )
     notebook = with_slide_metadata(nbformat.reads(json.dumps(stored), as_version=4))
     html, _ = exporter().from_notebook_node(notebook, resources={"metadata": {"name": notebook_path.stem}})
     out_dir.mkdir(parents=True, exist_ok=True)
