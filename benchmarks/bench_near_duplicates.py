@@ -37,14 +37,13 @@ CUTS = (0.7, 0.75, 0.8, 0.85, 0.9)
 
 
 def feature_model(backbone: str, input_shape: tuple[int, int, int]):
-    """The frozen backbone with its preprocessing and global average pooling: notebook 03's ``feature_model``."""
+    """Notebook 03's ``feature_model``: the course's feature extractor up to its pooling layer (no head)."""
     import keras
 
-    from helpers.models import load_backbone, rescaling_layer
+    from helpers.models import build_feature_extractor
 
-    inputs = keras.Input(shape=input_shape, name="image")
-    x = load_backbone(backbone, input_shape)(rescaling_layer(backbone)(inputs), training=False)
-    return keras.Model(inputs, keras.layers.GlobalAveragePooling2D(name="pooling")(x), name="feature_model")
+    model = build_feature_extractor(backbone, input_shape, 1, name="feature_extractor")
+    return keras.Model(model.input, model.get_layer("pooling").output, name="feature_model")
 
 
 def sample(train_dir: Path, n: int, seed: int) -> list[Path]:
