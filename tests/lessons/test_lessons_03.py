@@ -180,6 +180,33 @@ def test_the_from_scratch_baseline_trains_every_layer():
     assert not np.allclose(before, first_conv.get_weights()[0]), "the backbone's first layer learns too"
 
 
+def _moving_statistics_after(momentum: float | None, steps: int = 20) -> float:
+    """The spread of a random MobileNetV2's features in inference mode over that in training mode, after ``steps``
+    training-mode calls (each moves BatchNorm's moving statistics ``1 - momentum`` of the way)."""
+    model = build_feature_extractor("mobilenet_v2_035", SHAPE, 3, weights=None)
+    base = model.get_layer("base")
+    base.trainable = True  # a frozen BatchNorm never updates its moving statistics
+    for layer in base.layers:
+        if momentum is not None and isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = momentum
+    features = _feature_model(model)
+    x = np.random.default_rng(3).uniform(0, 255, (8, *SHAPE)).astype("float32")
+    for _ in range(steps):
+        training = np.asarray(features(x, training=True))
+    return float(np.asarray(features(x, training=False)).std() / training.std())
+
+
+def test_from_scratch_batchnorm_needs_a_faster_momentum_for_evaluate_to_see_the_network():
+    """03, before the from-scratch run: with MobileNetV2's 0.999 a short run leaves the moving statistics near
+    their start and inference-mode features all but vanish (validation at chance exactly); 0.9 catches up."""
+    assert _moving_statistics_after(None) < 0.05, "with the backbone's own momentum the features vanish"
+    assert _moving_statistics_after(0.9) > 0.1, "with 0.9 inference-mode features keep their spread"
+    lesson = _source(NOTEBOOKS / "03_data_size_experiments.ipynb")
+    faster = lesson.index("layer.momentum = 0.9")
+    assert lesson.index("model_scratch = augmented_feature_extractor(") < faster
+    assert faster < lesson.index("compile_classifier(model_scratch)") < lesson.index("fit_and_record(\n    model_scratch")
+
+
 # --------------------------------------------------------------------------- section 7: accuracy against size
 
 

@@ -18,6 +18,7 @@ Without it the checks of 03's and 04's rows are skipped, saying so.
 from __future__ import annotations
 
 import csv
+import math
 import os
 from pathlib import Path
 
@@ -112,6 +113,10 @@ def test_imagenet_weights_beat_training_from_scratch(rows):
     # the same architecture and data, every layer trained from random weights for the same epochs
     gap = accuracy(rows, "03_model_2_10_percent_aug") - accuracy(rows, "03_from_scratch_10_percent")
     assert gap >= 0.25, f"pretraining bought only {gap:+.1%} over training from scratch"
+    # a network evaluate sees as dead (BatchNorm's starting statistics) predicts the class prior: loss ln(classes)
+    scratch = rows["03_from_scratch_10_percent"]
+    dead = math.log(int(scratch["classes"]))
+    assert abs(float(scratch["val_loss"]) - dead) > 0.01, f"from scratch: val_loss {scratch['val_loss']} = ln(classes)"
 
 
 def test_the_hub_model_matches_keras_applications_with_the_same_weights(rows):
