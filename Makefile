@@ -31,9 +31,9 @@ $(STAMP): $(LAB) requirements-dev.txt
 
 # Both cores (pytest-xdist). conftest.py's scheduler keeps a file's tests on one worker, each notebook's cells in
 # order, and the notebooks that read an earlier one's files after it on the same worker; --no-loadscope-reorder
-# keeps its order (the real-data suite first).
+# keeps its order (the real-data suite first). --durations lists the 30 slowest tests, where a speed-up would pay.
 JOBS   ?= auto
-PYTEST := -m pytest --nbval-lax -q -n $(JOBS) --dist loadscope --no-loadscope-reorder
+PYTEST := -m pytest --nbval-lax -q -n $(JOBS) --dist loadscope --no-loadscope-reorder --durations=30
 
 ## test: the full test command CI runs. Unit tests, every notebook in smoke mode through nbval (offline) and the
 ## real-data suite, on the pinned set (Python 3.11); then the notebook-service set (make test-service)

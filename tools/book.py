@@ -46,7 +46,13 @@ RESULTS_PAGE = "results"
 #: An executed course notebook in a run folder (lessons and solutions lie side by side there).
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 #: The guides the book carries after the results, in this order (those the project has), at the same paths.
-GUIDES = ("docs/instructors.md", "docs/offline-and-scale.md", "docs/maintainers.md", "CONTRIBUTING.md")
+GUIDES = (
+    "docs/your-own-photos.md",
+    "docs/instructors.md",
+    "docs/offline-and-scale.md",
+    "docs/maintainers.md",
+    "CONTRIBUTING.md",
+)
 
 _RUN_NAME = re.compile(r"(\d{8}-\d{6})(?:-(\d+))?")
 # TensorFlow's C++ logging: "I0000 00:00:1795635790.721231   13056 port.cc:153] ..." (info and warnings).
